@@ -1,0 +1,54 @@
+# odsc-recsys: two commands for users (`make lab`, `make test`), a few for maintainers.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
+
+.PHONY: help setup data lab test unit nbval lint notebooks benchmark clean
+
+help:
+	@echo "make lab        set up (venv, package, data) and start JupyterLab on notebooks/"
+	@echo "make test       set up, then ruff, unit tests and strict nbval on every notebook"
+	@echo "make notebooks  re-execute every notebook in place (instructors, maintainers)"
+	@echo "make benchmark  print speed and memory figures"
+
+# The virtual env and the package in editable mode, rebuilt when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m odsc_recsys fetch-data
+
+lab: data
+	$(VENV)/bin/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check odsc_recsys tests notebooks $(wildcard benchmarks)
+
+test: data lint
+	$(PY) -m pytest -p no:cacheprovider $(NBVAL) tests $(NOTEBOOKS)
+
+unit: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider tests
+
+nbval: data
+	$(PY) -m pytest -p no:cacheprovider $(NBVAL) $(NOTEBOOKS)
+
+notebooks: data
+	for nb in $(NOTEBOOKS); do \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=300 "$$nb" || exit 1; \
+	done
+
+benchmark: data
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

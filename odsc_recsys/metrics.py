@@ -1,0 +1,246 @@
+"""Ranking and beyond-accuracy metrics, and the one :func:`evaluate` every model goes through.
+
+The task is next-item prediction: for each transition there is exactly one relevant movie, the
+one the user watched next. With one relevant item:
+
+* hit rate@k = recall@k = 1 if the target is in the top k, else 0;
+* precision@k = hit / k;
+* NDCG@k = 1 / log2(rank + 1) if the target is at 1-based ``rank <= k`` (the ideal DCG is 1);
+* reciprocal rank = 1 / rank if the target is in the list, else 0 (MRR over the top k).
+
+Beyond accuracy:
+
+* coverage: the share of the catalogue that appears in at least one list;
+* novelty: mean self-information ``-log2(p_i)`` of recommended items, where ``p_i`` is the share
+  of users who rated item ``i`` (popular items carry little information);
+* diversity: mean pairwise genre dissimilarity (1 - Jaccard) within a list.
+
+Lists are ``(n, k)`` integer arrays padded with ``-1`` when a model returns fewer than k items.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Catalog
+from .protocol import Recommender
+from .sessions import Transitions
+
+PAD = -1
+
+
+def _check(recs: np.ndarray, targets: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    recs = np.atleast_2d(np.asarray(recs))
+    targets = np.asarray(targets).ravel()
+    if recs.shape[0] != targets.shape[0]:
+        raise ValueError(f"{recs.shape[0]} lists but {targets.shape[0]} targets")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return recs[:, :k], targets
+
+
+def target_ranks(recs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """1-based rank of each target in its list, or 0 where it is absent."""
+    recs = np.atleast_2d(np.asarray(recs))
+    targets = np.asarray(targets).ravel()
+    match = recs == targets[:, None]
+    found = match.any(axis=1)
+    return np.where(found, match.argmax(axis=1) + 1, 0)
+
+
+def hit_rate_at_k(recs: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Share of lists whose top ``k`` hold the target."""
+    recs, targets = _check(recs, targets, k)
+    return float((target_ranks(recs, targets) > 0).mean()) if len(targets) else 0.0
+
+
+def recall_at_k(recs: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Recall@k; with a single relevant item it equals the hit rate."""
+    return hit_rate_at_k(recs, targets, k)
+
+
+def precision_at_k(recs: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Precision@k: relevant items in the top ``k`` divided by ``k``."""
+    return hit_rate_at_k(recs, targets, k) / k
+
+
+def ndcg_at_k(recs: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Mean NDCG@k with one relevant item per list (binary relevance)."""
+    recs, targets = _check(recs, targets, k)
+    if not len(targets):
+        return 0.0
+    ranks = target_ranks(recs, targets)
+    gains = np.zeros(len(ranks))
+    hit = ranks > 0
+    gains[hit] = 1.0 / np.log2(ranks[hit] + 1)
+    return float(gains.mean())
+
+
+def mrr(recs: np.ndarray, targets: np.ndarray, k: int | None = None) -> float:
+    """Mean reciprocal rank of the target within the lists (0 when absent)."""
+    recs = np.atleast_2d(np.asarray(recs))
+    if k is not None:
+        recs, targets = _check(recs, targets, k)
+    ranks = target_ranks(recs, targets)
+    if not len(ranks):
+        return 0.0
+    rr = np.zeros(len(ranks))
+    rr[ranks > 0] = 1.0 / ranks[ranks > 0]
+    return float(rr.mean())
+
+
+def coverage(recs: np.ndarray, n_items: int) -> float:
+    """Share of the ``n_items`` catalogue recommended at least once."""
+    recs = np.asarray(recs)
+    items = np.unique(recs[recs != PAD])
+    return float(len(items) / n_items)
+
+
+def novelty(recs: np.ndarray, item_share: np.ndarray) -> float:
+    """Mean ``-log2(share)`` of recommended items; ``item_share[i]`` in (0, 1].
+
+    Items nobody rated get the share of one user, so the value stays finite.
+    """
+    recs = np.asarray(recs)
+    items = recs[recs != PAD]
+    if not items.size:
+        return 0.0
+    share = np.asarray(item_share, dtype=np.float64)
+    floor = share[share > 0].min() if (share > 0).any() else 1.0
+    return float(np.mean(-np.log2(np.maximum(share[items], floor))))
+
+
+def intra_list_diversity(recs: np.ndarray, genre_matrix: np.ndarray) -> float:
+    """Mean over lists of the mean pairwise genre distance ``1 - Jaccard`` between items."""
+    recs = np.atleast_2d(np.asarray(recs))
+    g = np.asarray(genre_matrix, dtype=bool)
+    values = []
+    for row in recs:
+        items = row[row != PAD]
+        if len(items) < 2:
+            continue
+        m = g[items].astype(np.int32)
+        inter = m @ m.T
+        sizes = m.sum(axis=1)
+        union = sizes[:, None] + sizes[None, :] - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            jac = np.where(union > 0, inter / union, 1.0)
+        iu = np.triu_indices(len(items), 1)
+        values.append(float(np.mean(1.0 - jac[iu])))
+    return float(np.mean(values)) if values else 0.0
+
+
+def recommend_all(
+    model: Recommender,
+    transitions: Transitions,
+    k: int = 10,
+    histories: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Run ``model.recommend`` for every transition and stack the lists (padded with -1).
+
+    The history given to the model is the user's whole history before the target when
+    ``histories`` is given, otherwise the transition's state; it is also excluded from the
+    list (MovieLens users rate a movie once, so the target is never among them).
+    """
+    prefixes = (
+        transitions.prefixes(histories) if histories is not None else list(transitions.states)
+    )
+    out = np.full((len(transitions), k), PAD, dtype=np.int64)
+    for j, hist in enumerate(prefixes):
+        rec = np.asarray(model.recommend(hist, k, exclude=hist))[:k]
+        out[j, : len(rec)] = rec
+    return out
+
+
+def evaluate(
+    model: Recommender,
+    transitions: Transitions,
+    k: int = 10,
+    catalog: Catalog | None = None,
+    histories: dict[int, np.ndarray] | None = None,
+    name: str | None = None,
+    item_share: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Evaluate a model on transitions and return one tidy row.
+
+    Parameters
+    ----------
+    model : Recommender
+        Anything with ``recommend(history, k, exclude)``.
+    transitions : Transitions
+        What to predict (usually ``split.test`` or ``split.val``).
+    k : int
+        List length.
+    catalog : Catalog, optional
+        Needed for coverage, novelty and diversity (they are NaN without it).
+    histories : dict, optional
+        Full user histories; when given, models see each user's whole prefix (CF needs it),
+        otherwise only the 3-movie state.
+    name : str, optional
+        Row label; defaults to ``model.name``.
+    item_share : array, optional
+        Share of users who rated each item, for novelty; defaults to the catalogue's
+        popularity divided by the number of users in ``histories`` (or the maximum count).
+    """
+    recs = recommend_all(model, transitions, k, histories)
+    return metrics_row(recs, transitions.targets, k, catalog, histories, name or model.name,
+                       item_share)  # fmt: skip
+
+
+def metrics_row(
+    recs: np.ndarray,
+    targets: np.ndarray,
+    k: int,
+    catalog: Catalog | None = None,
+    histories: dict[int, np.ndarray] | None = None,
+    name: str = "model",
+    item_share: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The metrics of precomputed lists, as one row (see :func:`evaluate`)."""
+    row = {
+        f"HR@{k}": hit_rate_at_k(recs, targets, k),
+        f"Precision@{k}": precision_at_k(recs, targets, k),
+        f"NDCG@{k}": ndcg_at_k(recs, targets, k),
+        "MRR": mrr(recs, targets, k),
+        "coverage": np.nan,
+        "novelty": np.nan,
+        "diversity": np.nan,
+        "n": len(targets),
+    }
+    if catalog is not None:
+        if item_share is None:
+            n_users = len(histories) if histories else max(int(catalog.popularity.max()), 1)
+            item_share = catalog.popularity / n_users
+        row["coverage"] = coverage(recs, catalog.n_items)
+        row["novelty"] = novelty(recs, item_share)
+        row["diversity"] = intra_list_diversity(recs, catalog.genre_matrix)
+    return pd.DataFrame([row], index=pd.Index([name], name="model"))
+
+
+def per_user_hits(recs: np.ndarray, targets: np.ndarray, users: np.ndarray) -> pd.Series:
+    """Hit rate per user, the unit the bootstrap resamples."""
+    hits = (target_ranks(recs, targets) > 0).astype(float)
+    return pd.Series(hits).groupby(np.asarray(users)).mean()
+
+
+def bootstrap_ci(
+    per_user: pd.Series | np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """Mean and percentile bootstrap interval over users: ``(mean, low, high)``."""
+    values = np.asarray(per_user, dtype=np.float64)
+    if values.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    idx = rng.integers(0, values.size, size=(n_boot, values.size))
+    means = values[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    return (
+        float(values.mean()),
+        float(np.quantile(means, alpha)),
+        float(np.quantile(means, 1 - alpha)),
+    )

@@ -1,0 +1,129 @@
+"""Figure helpers shared by the notebooks: the data tour and metric comparisons.
+
+Each function draws on a given (or new) matplotlib ``Axes`` and returns it, so notebooks can
+lay figures out as they like and end the cell with ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from matplotlib.axes import Axes
+
+from .catalog import Catalog
+
+
+def _ax(ax: Axes | None, figsize: tuple[float, float] = (6, 3.5)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_rating_distribution(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bar chart of how many ratings each star value received."""
+    ax = _ax(ax)
+    counts = ratings["rating"].value_counts().sort_index()
+    ax.bar(counts.index.astype(str), counts.to_numpy(), color="#4c72b0")
+    ax.set(xlabel="rating (stars)", ylabel="number of ratings", title="Rating distribution")
+    return ax
+
+
+def plot_long_tail(popularity: np.ndarray, top: int | None = 627, ax: Axes | None = None) -> Axes:
+    """Ratings per movie, sorted: the long tail, with the top-``top`` cut marked."""
+    ax = _ax(ax)
+    counts = np.sort(np.asarray(popularity))[::-1]
+    ax.plot(np.arange(1, len(counts) + 1), counts, color="#4c72b0")
+    if top is not None and top < len(counts):
+        ax.axvline(top, color="#c44e52", ls="--", lw=1)
+        share = counts[:top].sum() / counts.sum()
+        ax.text(top * 1.05, counts.max() * 0.8, f"top {top}: {share:.0%} of ratings",
+                color="#c44e52")  # fmt: skip
+    ax.set(xlabel="movie rank by popularity", ylabel="ratings", title="Long tail of popularity")
+    return ax
+
+
+def plot_genre_counts(counts: dict[str, int] | pd.Series, ax: Axes | None = None,
+                      title: str = "Movies per genre") -> Axes:  # fmt: skip
+    """Horizontal bars of movies per genre, largest on top."""
+    ax = _ax(ax)
+    s = pd.Series(dict(counts)).sort_values()
+    ax.barh(s.index, s.to_numpy(), color="#55a868")
+    ax.set(xlabel="movies", title=title)
+    return ax
+
+
+def plot_user_activity(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Histogram (log x) of ratings per user."""
+    ax = _ax(ax)
+    per_user = ratings.groupby("user_id").size().to_numpy()
+    bins = np.logspace(np.log10(per_user.min()), np.log10(per_user.max()), 30)
+    ax.hist(per_user, bins=bins, color="#8172b2")
+    ax.set_xscale("log")
+    ticks = [t for t in (20, 50, 100, 200, 500, 1000) if per_user.min() <= t <= per_user.max()]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.set(xlabel="ratings per user (log scale)", ylabel="users", title="Activity per user")
+    return ax
+
+
+def plot_sparsity(matrix: sp.spmatrix, ax: Axes | None = None, max_points: int = 200_000) -> Axes:
+    """Spy plot of a users x items matrix, with its density in the title."""
+    ax = _ax(ax, (6, 4))
+    coo = sp.coo_matrix(matrix)
+    ax.scatter(coo.col[:max_points], coo.row[:max_points], s=0.05, c="k", marker=".",
+               rasterized=True)  # fmt: skip
+    density = coo.nnz / (matrix.shape[0] * matrix.shape[1])
+    ax.set(xlabel="movie", ylabel="user", xlim=(0, matrix.shape[1]), ylim=(matrix.shape[0], 0),
+           title=f"User-item matrix: {density:.1%} filled")  # fmt: skip
+    return ax
+
+
+def plot_metric_bars(
+    table: pd.DataFrame,
+    metrics: Sequence[str] = ("HR@10", "NDCG@10", "MRR", "coverage"),
+    errors: pd.DataFrame | None = None,
+    ncols: int = 4,
+) -> plt.Figure:
+    """One small bar chart per metric, models on the x axis.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per model (index = model name), as built by stacking :func:`evaluate` rows.
+    metrics : sequence of str
+        Columns to draw.
+    errors : DataFrame, optional
+        Same shape as ``table[metrics]``, holding ``(low, high)`` tuples for error bars.
+    """
+    metrics = [m for m in metrics if m in table.columns]
+    nrows = int(np.ceil(len(metrics) / ncols))
+    fig, axes = plt.subplots(nrows, min(ncols, len(metrics)), figsize=(3.2 * min(ncols, len(metrics)), 3.2 * nrows),
+                             squeeze=False)  # fmt: skip
+    colors = plt.cm.tab10(np.arange(len(table)) % 10)
+    for ax, metric in zip(axes.ravel(), metrics, strict=False):
+        values = table[metric].to_numpy(dtype=float)
+        yerr = None
+        if errors is not None and metric in errors.columns:
+            lo = np.array([v[0] for v in errors[metric]])
+            hi = np.array([v[1] for v in errors[metric]])
+            yerr = np.vstack([values - lo, hi - values])
+        ax.bar(np.arange(len(table)), values, color=colors, yerr=yerr, capsize=3)
+        ax.set_xticks(np.arange(len(table)), table.index, rotation=60, ha="right", fontsize=8)
+        ax.set_title(metric)
+    for ax in axes.ravel()[len(metrics) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def catalog_frame(
+    catalog: Catalog, codes: np.ndarray, names: list[str], n: int = 10
+) -> pd.DataFrame:
+    """The first ``n`` movies of a catalogue with their primary genre, for display."""
+    df = catalog.to_frame().head(n).copy()
+    df["primary genre"] = [names[c] for c in codes[:n]]
+    return df

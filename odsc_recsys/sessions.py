@@ -1,0 +1,252 @@
+"""Chronological user histories, sliding-window transitions and the train/validation/test split.
+
+The talk's state is "the last 3 movies the user watched"; its action is the next movie. So the
+unit of data is a *transition*: (3 previous movies) -> (next movie), cut from each user's
+chronological history by a sliding window. The split is per user and chronological: every
+user's latest transitions are the test set, the ones before them validation, the rest training.
+Nothing from a user's future leaks into training.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .catalog import Catalog
+from .datasets import load_movielens
+
+#: The paper's history length: a state is the last 3 movies.
+WINDOW = 3
+
+
+def user_histories(ratings: pd.DataFrame, catalog: Catalog, seed: int = 0) -> dict[int, np.ndarray]:
+    """Each user's chronological history of catalogue indices, oldest first.
+
+    Ratings of movies outside the catalogue are dropped. MovieLens often gives several ratings
+    the same timestamp (a user rating a batch at once); their order is unknown, so ties are
+    broken by a seeded random key rather than by item id, which would smuggle in a bias (low
+    ids are older, more popular movies).
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        Canonical ratings (``user_id, item_id, rating, timestamp``).
+    catalog : Catalog
+        The movies to keep.
+    seed : int
+        Seed for the tie-break; the same seed gives the same histories.
+    """
+    item = ratings["item_id"].to_numpy()
+    keep = np.fromiter((catalog.contains(i) for i in item), dtype=bool, count=len(item))
+    df = ratings.loc[keep, ["user_id", "item_id", "timestamp"]]
+    rng = np.random.default_rng(seed)
+    tie = rng.permutation(len(df))
+    order = np.lexsort((tie, df["timestamp"].to_numpy(), df["user_id"].to_numpy()))
+    users = df["user_id"].to_numpy()[order]
+    items = catalog.indices(df["item_id"].to_numpy()[order])
+    bounds = np.flatnonzero(np.diff(users)) + 1
+    return {
+        int(chunk_users[0]): chunk_items
+        for chunk_users, chunk_items in zip(
+            np.split(users, bounds), np.split(items, bounds), strict=True
+        )
+        if len(chunk_users)
+    }
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """Sliding-window transitions: ``states[j]`` (3 movies, oldest first) -> ``targets[j]``.
+
+    Attributes
+    ----------
+    users : np.ndarray
+        The user of each transition.
+    states : np.ndarray
+        ``(n, window)`` catalogue indices, oldest first.
+    targets : np.ndarray
+        The movie watched next.
+    positions : np.ndarray
+        Index of the target in its user's history (so ``history[:position]`` is what was seen
+        before it).
+    """
+
+    users: np.ndarray
+    states: np.ndarray
+    targets: np.ndarray
+    positions: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def subset(self, mask: np.ndarray) -> Transitions:
+        """The transitions selected by a boolean mask or an index array."""
+        return Transitions(
+            self.users[mask], self.states[mask], self.targets[mask], self.positions[mask]
+        )
+
+    def prefixes(self, histories: dict[int, np.ndarray]) -> list[np.ndarray]:
+        """For each transition, the user's whole history before its target."""
+        return [histories[int(u)][:p] for u, p in zip(self.users, self.positions, strict=True)]
+
+    def to_frame(self, catalog: Catalog | None = None) -> pd.DataFrame:
+        """A readable table; with a catalogue, titles instead of indices."""
+        name = (lambda i: catalog.titles[i]) if catalog is not None else int
+        cols = {"user_id": self.users}
+        for k in range(self.states.shape[1]):
+            cols[f"m{k + 1}"] = [name(i) for i in self.states[:, k]]
+        cols["next"] = [name(i) for i in self.targets]
+        return pd.DataFrame(cols)
+
+
+def make_transitions(histories: dict[int, np.ndarray], window: int = WINDOW) -> Transitions:
+    """Cut every history into ``window`` movies -> next movie, users in sorted order."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    users, states, targets, positions = [], [], [], []
+    for u in sorted(histories):
+        h = np.asarray(histories[u], dtype=np.int64)
+        n = len(h) - window
+        if n <= 0:
+            continue
+        idx = np.arange(window, len(h))
+        states.append(np.lib.stride_tricks.sliding_window_view(h, window)[:n])
+        targets.append(h[window:])
+        positions.append(idx)
+        users.append(np.full(n, u, dtype=np.int64))
+    if not targets:
+        empty = np.zeros(0, dtype=np.int64)
+        return Transitions(empty, np.zeros((0, window), dtype=np.int64), empty, empty)
+    return Transitions(
+        np.concatenate(users),
+        np.ascontiguousarray(np.concatenate(states)),
+        np.concatenate(targets),
+        np.concatenate(positions),
+    )
+
+
+@dataclass(frozen=True)
+class Split:
+    """A per-user chronological train / validation / test split of transitions.
+
+    ``train_histories`` holds each user's history before their first validation target: what
+    collaborative filtering may be fitted on without seeing the future.
+    """
+
+    train: Transitions
+    val: Transitions
+    test: Transitions
+    histories: dict[int, np.ndarray]
+    train_histories: dict[int, np.ndarray]
+
+    def summary(self) -> pd.DataFrame:
+        """Transitions and users per part."""
+        parts = {"train": self.train, "val": self.val, "test": self.test}
+        return pd.DataFrame(
+            {
+                "transitions": [len(t) for t in parts.values()],
+                "users": [len(np.unique(t.users)) for t in parts.values()],
+            },
+            index=list(parts),
+        )
+
+
+def chronological_split(
+    histories: dict[int, np.ndarray],
+    val_frac: float = 0.1,
+    test_frac: float = 0.1,
+    window: int = WINDOW,
+) -> Split:
+    """Split each user's transitions in time: the last ``test_frac`` to test, the
+    ``val_frac`` before them to validation, the rest to training.
+
+    Each part gets at least one transition of a user who has three or more; a user with fewer
+    goes wholly to training. The split is a pure function of the histories, which are seeded
+    (:func:`user_histories`), so the same seed gives the same split everywhere.
+    """
+    for name, frac in (("val_frac", val_frac), ("test_frac", test_frac)):
+        if not (0.0 < frac < 1.0) or math.isnan(frac):
+            raise ValueError(f"{name} must be in (0, 1), got {frac}")
+    if val_frac + test_frac >= 1.0:
+        raise ValueError(f"val_frac + test_frac must be < 1, got {val_frac + test_frac}")
+    allt = make_transitions(histories, window)
+    part = np.zeros(len(allt), dtype=np.int8)  # 0 train, 1 val, 2 test
+    train_histories: dict[int, np.ndarray] = {}
+    starts = (
+        np.flatnonzero(np.r_[True, np.diff(allt.users) != 0]) if len(allt) else np.zeros(0, int)
+    )
+    ends = np.r_[starts[1:], len(allt)] if len(allt) else starts
+    for s, e in zip(starts, ends, strict=True):
+        n = e - s
+        u = int(allt.users[s])
+        if n >= 3:
+            # at least one transition in each part, and never more than the user has
+            n_test = min(max(1, math.ceil(test_frac * n)), n - 2)
+            n_val = min(max(1, math.ceil(val_frac * n)), n - n_test - 1)
+            part[e - n_test : e] = 2
+            part[e - n_test - n_val : e - n_test] = 1
+            first_val = allt.positions[e - n_test - n_val]
+        else:
+            first_val = len(histories[u])
+        train_histories[u] = histories[u][:first_val]
+    for u in histories:  # users too short for any transition still have a history
+        train_histories.setdefault(int(u), np.asarray(histories[u], dtype=np.int64))
+    return Split(
+        train=allt.subset(part == 0),
+        val=allt.subset(part == 1),
+        test=allt.subset(part == 2),
+        histories=histories,
+        train_histories=dict(sorted(train_histories.items())),
+    )
+
+
+def interaction_matrix(histories: dict[int, np.ndarray], n_items: int) -> sp.csr_matrix:
+    """Binary users x items matrix (rows in sorted user order) of who watched what."""
+    users = sorted(histories)
+    rows = np.concatenate([np.full(len(histories[u]), r) for r, u in enumerate(users)])
+    cols = np.concatenate([histories[u] for u in users]).astype(np.int64)
+    data = np.ones(len(cols), dtype=np.float32)
+    m = sp.csr_matrix((data, (rows, cols)), shape=(len(users), n_items))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+@dataclass(frozen=True)
+class TutorialData:
+    """Everything the notebooks share: the same data, catalogue and split for every model."""
+
+    ratings: pd.DataFrame
+    movies: pd.DataFrame
+    full_catalog: Catalog
+    catalog: Catalog
+    histories: dict[int, np.ndarray]
+    split: Split
+    source: str
+
+
+@lru_cache(maxsize=4)
+def load_tutorial_data(n_items: int = 627, seed: int = 0, source: str = "auto") -> TutorialData:
+    """MovieLens-100K restricted to the ``n_items`` most-rated movies, with histories and split.
+
+    Every notebook calls this with the defaults, so every model in the tutorial is trained and
+    evaluated on the same catalogue (the paper's top 627) and the same split.
+    """
+    ratings, movies = load_movielens(source=source, progressbar=False)
+    full = Catalog.from_movielens(ratings, movies)
+    catalog = full.top_n(n_items)
+    histories = user_histories(ratings, catalog, seed=seed)
+    return TutorialData(
+        ratings=ratings,
+        movies=movies,
+        full_catalog=full,
+        catalog=catalog,
+        histories=histories,
+        split=chronological_split(histories),
+        source=ratings.attrs.get("source", source),
+    )

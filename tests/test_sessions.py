@@ -1,0 +1,104 @@
+"""Histories, sliding windows and the chronological split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from odsc_recsys.catalog import Catalog
+from odsc_recsys.datasets import synthetic_movielens
+from odsc_recsys.sessions import (
+    chronological_split,
+    interaction_matrix,
+    make_transitions,
+    user_histories,
+)
+
+
+def test_histories_are_chronological_and_restricted_to_the_catalogue():
+    movies = pd.DataFrame({"item_id": [1, 2, 3, 4], "title": list("abcd"),
+                           "year": pd.array([None] * 4, dtype="Int64"), "genres": [("Drama",)] * 4})  # fmt: skip
+    ratings = pd.DataFrame({"user_id": [7, 7, 7, 7, 9, 9], "item_id": [3, 1, 4, 2, 2, 1],
+                            "rating": 3, "timestamp": [30, 10, 40, 20, 5, 6]})  # fmt: skip
+    cat = Catalog.from_movielens(ratings, movies).subset([0, 1, 2])  # drop item 4
+    h = user_histories(ratings, cat)
+    assert list(h) == [7, 9]
+    np.testing.assert_array_equal(h[7], cat.indices([1, 2, 3]))
+    np.testing.assert_array_equal(h[9], cat.indices([2, 1]))
+
+
+def test_equal_timestamps_are_ordered_by_the_seed_only():
+    movies = pd.DataFrame({"item_id": range(1, 9), "title": list("abcdefgh"),
+                           "year": pd.array([None] * 8, dtype="Int64"), "genres": [("Drama",)] * 8})  # fmt: skip
+    ratings = pd.DataFrame({"user_id": 1, "item_id": range(1, 9), "rating": 3, "timestamp": 100})
+    cat = Catalog.from_movielens(ratings, movies)
+    orders = {tuple(user_histories(ratings, cat, seed=s)[1]) for s in range(6)}
+    assert len(orders) > 1  # ties are shuffled ...
+    np.testing.assert_array_equal(
+        user_histories(ratings, cat, seed=2)[1], user_histories(ratings, cat, seed=2)[1]
+    )  # ... reproducibly
+
+
+def test_sliding_window_by_hand():
+    t = make_transitions({5: np.array([10, 11, 12, 13, 14]), 6: np.array([1, 2])})
+    np.testing.assert_array_equal(t.states, [[10, 11, 12], [11, 12, 13]])
+    np.testing.assert_array_equal(t.targets, [13, 14])
+    np.testing.assert_array_equal(t.positions, [3, 4])
+    np.testing.assert_array_equal(t.users, [5, 5])
+    assert len(make_transitions({1: np.array([1, 2, 3])})) == 0
+    with pytest.raises(ValueError, match="window"):
+        make_transitions({}, window=0)
+
+
+def test_split_by_hand():
+    h = {1: np.arange(100, 113)}  # 13 movies -> 10 transitions
+    s = chronological_split(h, val_frac=0.1, test_frac=0.2)
+    np.testing.assert_array_equal(s.test.positions, [11, 12])
+    np.testing.assert_array_equal(s.val.positions, [10])
+    np.testing.assert_array_equal(s.train.positions, np.arange(3, 10))
+    np.testing.assert_array_equal(s.train_histories[1], np.arange(100, 110))
+    np.testing.assert_array_equal(s.test.prefixes(h)[0], np.arange(100, 111))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.integers(1, 50), st.integers(0, 30), min_size=1, max_size=8),
+       st.floats(0.05, 0.45), st.floats(0.05, 0.45))  # fmt: skip
+def test_split_partitions_every_transition_in_time(lengths, val_frac, test_frac):
+    histories = {u: np.arange(n) + 1000 * u for u, n in lengths.items()}
+    s = chronological_split(histories, val_frac, test_frac)
+    whole = make_transitions(histories)
+    assert len(s.train) + len(s.val) + len(s.test) == len(whole)
+    for u in histories:
+        tr = s.train.positions[s.train.users == u]
+        va = s.val.positions[s.val.users == u]
+        te = s.test.positions[s.test.users == u]
+        if len(te):  # training strictly before validation strictly before test
+            assert len(va) >= 1
+            assert tr.max(initial=-1) < va.min() and va.max() < te.min()
+        # CF may be fitted on train_histories: it never contains a val/test target
+        first_heldout = min(np.r_[va, te], default=len(histories[u]))
+        assert len(s.train_histories[u]) == first_heldout
+
+
+def test_split_rejects_bad_fractions():
+    with pytest.raises(ValueError, match="val_frac"):
+        chronological_split({1: np.arange(10)}, val_frac=1.5)
+    with pytest.raises(ValueError, match="< 1"):
+        chronological_split({1: np.arange(10)}, val_frac=0.5, test_frac=0.5)
+
+
+def test_interaction_matrix_counts_each_pair_once():
+    m = interaction_matrix({2: np.array([0, 2]), 1: np.array([1, 1])}, n_items=3)
+    np.testing.assert_array_equal(m.toarray(), [[0, 1, 0], [1, 0, 1]])
+
+
+def test_split_on_synthetic_data_is_reproducible():
+    ratings, movies = synthetic_movielens(n_users=40, n_items=80, seed=5)
+    cat = Catalog.from_movielens(ratings, movies).top_n(60)
+    a = chronological_split(user_histories(ratings, cat, seed=1))
+    b = chronological_split(user_histories(ratings, cat, seed=1))
+    np.testing.assert_array_equal(a.test.states, b.test.states)
+    np.testing.assert_array_equal(a.test.targets, b.test.targets)
