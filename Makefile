@@ -26,8 +26,11 @@ setup: $(STAMP)
 data: $(STAMP)
 	$(PY) -m odsc_recsys fetch-data
 
+# Jupyter refuses to run as root unless told; containers and cloud VMs often are root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: data
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check odsc_recsys tests notebooks $(wildcard benchmarks)
