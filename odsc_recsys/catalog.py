@@ -159,9 +159,8 @@ class Catalog:
 
     @property
     def genre_names(self) -> list[str]:
-        """Genres present in this catalogue, in GroupLens order."""
-        present = {g for gs in self.genres for g in gs}
-        return [g for g in GENRES if g in present]
+        """Genres present in this catalogue, in GroupLens order (other names after, sorted)."""
+        return sorted({g for gs in self.genres for g in gs}, key=_genre_order)
 
     @property
     def genre_matrix(self) -> np.ndarray:
@@ -209,20 +208,20 @@ class Catalog:
             )
         if strategy == "first":
             labels = [gs[0] if gs else "unknown" for gs in self.genres]
-            names = [g for g in GENRES if g in set(labels)]
+            names = sorted(set(labels), key=_genre_order)
         else:
             if n_genres < 2:
                 raise ValueError(f"n_genres must be >= 2 for the 'paper' strategy, got {n_genres}")
             freq = self.genre_counts()
-            ranked = sorted(freq, key=lambda g: (-freq[g], GENRES.index(g)))
+            ranked = sorted(freq, key=lambda g: (-freq[g], _genre_order(g)))
             keep = ranked[: n_genres - 1]
             labels = []
             for gs in self.genres:
                 mine = [g for g in gs if g in keep]
                 labels.append(
-                    min(mine, key=lambda g: (freq[g], GENRES.index(g))) if mine else OTHER
+                    min(mine, key=lambda g: (freq[g], _genre_order(g))) if mine else OTHER
                 )
-            names = [g for g in GENRES if g in keep] + ([OTHER] if OTHER in labels else [])
+            names = sorted(keep, key=_genre_order) + ([OTHER] if OTHER in labels else [])
         code = {g: j for j, g in enumerate(names)}
         return np.array([code[g] for g in labels], dtype=np.int64), names
 
@@ -242,3 +241,8 @@ class Catalog:
 
 def _strip_year(title: str) -> str:
     return title[:-7] if len(title) > 7 and title[-1] == ")" and title[-6] == "(" else title
+
+
+def _genre_order(genre: str) -> tuple[int, str]:
+    """Sort key: GroupLens order first, then any other genre name alphabetically."""
+    return (GENRES.index(genre), "") if genre in GENRES else (len(GENRES), genre)

@@ -112,23 +112,28 @@ def novelty(recs: np.ndarray, item_share: np.ndarray) -> float:
 
 
 def intra_list_diversity(recs: np.ndarray, genre_matrix: np.ndarray) -> float:
-    """Mean over lists of the mean pairwise genre distance ``1 - Jaccard`` between items."""
+    """Mean over lists of the mean pairwise genre distance ``1 - Jaccard`` between items.
+
+    Padding (``-1``) is ignored; a list with fewer than two items has no pair and is skipped.
+    Two items without any genre count as identical (distance 0).
+    """
     recs = np.atleast_2d(np.asarray(recs))
-    g = np.asarray(genre_matrix, dtype=bool)
-    values = []
-    for row in recs:
-        items = row[row != PAD]
-        if len(items) < 2:
-            continue
-        m = g[items].astype(np.int32)
-        inter = m @ m.T
-        sizes = m.sum(axis=1)
-        union = sizes[:, None] + sizes[None, :] - inter
-        with np.errstate(invalid="ignore", divide="ignore"):
-            jac = np.where(union > 0, inter / union, 1.0)
-        iu = np.triu_indices(len(items), 1)
-        values.append(float(np.mean(1.0 - jac[iu])))
-    return float(np.mean(values)) if values else 0.0
+    g = np.asarray(genre_matrix, dtype=np.float64)
+    valid = recs != PAD
+    feats = g[np.where(valid, recs, 0)] * valid[:, :, None]  # (n, k, genres), padding zeroed
+    inter = np.einsum("nig,njg->nij", feats, feats)
+    sizes = feats.sum(axis=2)
+    union = sizes[:, :, None] + sizes[:, None, :] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        distance = np.where(union > 0, 1.0 - inter / np.where(union > 0, union, 1.0), 0.0)
+    pair = valid[:, :, None] & valid[:, None, :]
+    pair &= np.triu(np.ones((recs.shape[1],) * 2, dtype=bool), 1)[None]
+    n_pairs = pair.sum(axis=(1, 2))
+    keep = n_pairs > 0
+    if not keep.any():
+        return 0.0
+    per_list = (distance * pair).sum(axis=(1, 2))[keep] / n_pairs[keep]
+    return float(per_list.mean())
 
 
 def recommend_all(
@@ -137,20 +142,18 @@ def recommend_all(
     k: int = 10,
     histories: dict[int, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Run ``model.recommend`` for every transition and stack the lists (padded with -1).
+    """Ask the model for every transition's list and stack them (padded with -1).
 
     The history given to the model is the user's whole history before the target when
     ``histories`` is given, otherwise the transition's state; it is also excluded from the
-    list (MovieLens users rate a movie once, so the target is never among them).
+    list (MovieLens users rate a movie once, so the target is never among them). The lists
+    come from ``model.recommend_many``, which is ``recommend`` in a loop unless the model
+    provides a faster equivalent.
     """
     prefixes = (
         transitions.prefixes(histories) if histories is not None else list(transitions.states)
     )
-    out = np.full((len(transitions), k), PAD, dtype=np.int64)
-    for j, hist in enumerate(prefixes):
-        rec = np.asarray(model.recommend(hist, k, exclude=hist))[:k]
-        out[j, : len(rec)] = rec
-    return out
+    return model.recommend_many(prefixes, k)
 
 
 def evaluate(
@@ -243,4 +246,61 @@ def bootstrap_ci(
         float(values.mean()),
         float(np.quantile(means, alpha)),
         float(np.quantile(means, 1 - alpha)),
+    )
+
+
+def compare_models(
+    models: list[Recommender],
+    transitions: Transitions,
+    rng: np.random.Generator,
+    k: int = 10,
+    catalog: Catalog | None = None,
+    histories: dict[int, np.ndarray] | None = None,
+    n_boot: int = 1000,
+) -> pd.DataFrame:
+    """Evaluate several models on the same transitions, with a bootstrap interval on HR@k.
+
+    The interval resamples *users* with all their transitions (:func:`bootstrap_hit_rate`),
+    since transitions of one user are not independent. Columns as :func:`evaluate`, plus
+    ``HR@k low`` and ``HR@k high`` (95% percentile interval).
+    """
+    rows = []
+    for model in models:
+        recs = recommend_all(model, transitions, k, histories)
+        row = metrics_row(recs, transitions.targets, k, catalog, histories, model.name)
+        _, low, high = bootstrap_hit_rate(recs, transitions.targets, transitions.users, rng,
+                                          n_boot)  # fmt: skip
+        row[f"HR@{k} low"], row[f"HR@{k} high"] = low, high
+        rows.append(row)
+    return pd.concat(rows)
+
+
+def bootstrap_hit_rate(
+    recs: np.ndarray,
+    targets: np.ndarray,
+    users: np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """Hit rate over transitions with a cluster bootstrap over users: ``(hr, low, high)``.
+
+    Each resample draws users with replacement and recomputes the hit rate over all their
+    transitions, so the interval reflects that a user's transitions are correlated.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    hits = (target_ranks(recs, targets) > 0).astype(np.float64)
+    _, user_index = np.unique(np.asarray(users), return_inverse=True)
+    hit_sum = np.bincount(user_index, weights=hits)
+    count = np.bincount(user_index).astype(np.float64)
+    if count.size == 0:
+        raise ValueError("bootstrap_hit_rate needs at least one transition")
+    draw = rng.integers(0, count.size, size=(n_boot, count.size))
+    rates = hit_sum[draw].sum(axis=1) / count[draw].sum(axis=1)
+    alpha = (1 - level) / 2
+    return (
+        float(hits.mean()),
+        float(np.quantile(rates, alpha)),
+        float(np.quantile(rates, 1 - alpha)),
     )

@@ -127,3 +127,44 @@ def catalog_frame(
     df = catalog.to_frame().head(n).copy()
     df["primary genre"] = [names[c] for c in codes[:n]]
     return df
+
+
+def plot_reference_architecture(ax: Axes | None = None) -> Axes:
+    """The reference architecture of an RL recommendation engine, as boxes and arrows.
+
+    request -> state from history -> sub-states -> per-genre Q-tables -> merged list ->
+    user feedback -> Q-learning update (back into the tables).
+    """
+    ax = _ax(ax, (11, 3.6))
+    boxes = [
+        ("request\n(user id)", 0.05, 0.75, "#dddddd"),
+        ("state\nlast 3 movies", 0.2, 0.75, "#c6dbef"),
+        ("sub-states\ngenre rows", 0.36, 0.75, "#c6dbef"),
+        ("per-genre\nQ-tables", 0.53, 0.75, "#fdd0a2"),
+        ("merged list\ntop k by Q,\nepsilon-greedy", 0.71, 0.75, "#c7e9c0"),
+        ("user", 0.9, 0.75, "#dddddd"),
+        ("feedback\nclick: +reward\nrest: -penalty", 0.9, 0.2, "#fcbba1"),
+        ("Q-learning update\nr + gamma max Q(s', .)", 0.53, 0.2, "#fcbba1"),
+        ("history\n(append click)", 0.2, 0.2, "#dddddd"),
+    ]
+    pos = {}
+    for text, x, y, color in boxes:
+        ax.text(x, y, text, ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.5", "fc": color, "ec": "#555555"})  # fmt: skip
+        pos[text.split("\n")[0]] = (x, y)
+    arrows = [
+        ("request", "state", 0.0), ("state", "sub-states", 0.0), ("sub-states", "per-genre", 0.0),
+        ("per-genre", "merged list", 0.0), ("merged list", "user", 0.0), ("user", "feedback", 0.0),
+        ("feedback", "Q-learning update", 0.0), ("Q-learning update", "per-genre", 0.0),
+        ("feedback", "history", -0.25), ("history", "state", 0.0),
+    ]  # fmt: skip
+    for a, b, rad in arrows:
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops={"arrowstyle": "->", "color": "#333333", "shrinkA": 38,
+                                "shrinkB": 38, "lw": 1.2,
+                                "connectionstyle": f"arc3,rad={rad}"})  # fmt: skip
+    ax.set(xlim=(0, 1), ylim=(-0.25, 1))
+    ax.axis("off")
+    ax.set_title("Reference architecture of an RL recommendation engine (serving and learning)")
+    return ax

@@ -7,7 +7,7 @@ last three, collaborative filtering at all of it. The evaluation code never spec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -98,3 +98,55 @@ class Recommender:
         if exclude is not None:
             exclude = as_history(exclude, self.n_items)
         return top_k(self.score(hist), k, exclude)
+
+    def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
+        """Lists for many histories at once, each excluding its own history's movies.
+
+        Returns an ``(n, k)`` array padded with ``-1`` where fewer than ``k`` items are
+        eligible; row ``j`` equals ``recommend(histories[j], k, exclude=histories[j])``. A model
+        that only defines :meth:`score` gets a batched top-k here (one sort for a block of
+        histories instead of one call each); a model that overrides :meth:`recommend` is looped
+        over, unless it also overrides this method with an equivalent faster one.
+        """
+        hists = [as_history(h, self.n_items) for h in histories]
+        out = np.full((len(hists), k), -1, dtype=np.int64)
+        if type(self).recommend is not Recommender.recommend:
+            for j, hist in enumerate(hists):
+                rec = np.asarray(self.recommend(hist, k, exclude=hist))[:k]
+                out[j, : len(rec)] = rec
+            return out
+        block = 2048  # bounds the memory of the score matrix
+        for start in range(0, len(hists), block):
+            part = hists[start : start + block]
+            scores = np.stack([np.asarray(self.score(h), dtype=np.float64) for h in part])
+            out[start : start + len(part)] = top_k_many(scores, k, part)
+        return out
+
+
+def top_k_many(
+    scores: np.ndarray, k: int, exclude: Sequence[np.ndarray] | None = None
+) -> np.ndarray:
+    """Row-wise :func:`top_k`: an ``(n, k)`` array of indices, padded with ``-1``.
+
+    Row ``j`` equals ``top_k(scores[j], k, exclude[j])``: best first, ties to the lower index,
+    excluded items never listed.
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    masked = np.array(scores, dtype=np.float64)  # a copy
+    n, m = masked.shape
+    if exclude is not None:
+        lengths = np.fromiter((len(e) for e in exclude), dtype=np.int64, count=n)
+        if lengths.sum():
+            rows = np.repeat(np.arange(n), lengths)
+            cols = np.concatenate([np.asarray(e, dtype=np.int64) for e in exclude])
+            masked[rows, cols] = -np.inf
+        n_valid = np.isfinite(masked).sum(axis=1)
+    else:
+        n_valid = np.full(n, m)
+    kk = min(k, m)
+    order = np.argsort(-masked, axis=1, kind="stable")[:, :kk]
+    out = np.full((n, k), -1, dtype=np.int64)
+    out[:, :kk] = order
+    out[np.arange(k)[None, :] >= np.minimum(n_valid, k)[:, None]] = -1
+    return out

@@ -109,3 +109,41 @@ def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
     assert M.bootstrap_ci(values, np.random.default_rng(0), n_boot=500) == (m, lo, hi)
     with pytest.raises(ValueError, match="level"):
         M.bootstrap_ci(values, np.random.default_rng(0), level=1.5)
+
+
+def test_cluster_bootstrap_by_hand_and_seeded():
+    # user 1: 2 of 2 hits, user 2: 0 of 2 -> HR 0.5; every resample is 0, 0.5 or 1
+    recs = np.array([[1], [2], [9], [9]])
+    targets = np.array([1, 2, 3, 4])
+    users = np.array([1, 1, 2, 2])
+    hr, lo, hi = M.bootstrap_hit_rate(recs, targets, users, np.random.default_rng(0), 400)
+    assert hr == 0.5 and lo == 0.0 and hi == 1.0
+    again = M.bootstrap_hit_rate(recs, targets, users, np.random.default_rng(0), 400)
+    assert again == (hr, lo, hi)
+    # many users with the same rate: a tight interval around it
+    recs = np.tile([[1], [9]], (100, 1))
+    targets = np.ones(200, dtype=int)
+    users = np.repeat(np.arange(100), 2)
+    hr, lo, hi = M.bootstrap_hit_rate(recs, targets, users, np.random.default_rng(1), 400)
+    assert hr == lo == hi == 0.5
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6))
+def test_vectorised_diversity_equals_a_plain_loop(seed, k):
+    rng = np.random.default_rng(seed)
+    genres = rng.random((12, 4)) < 0.4
+    recs = rng.integers(-1, 12, size=(7, k))
+    values = []
+    for row in recs:
+        items = row[row != -1]
+        dists = []
+        for a in range(len(items)):
+            for b in range(a + 1, len(items)):
+                ga, gb = genres[items[a]], genres[items[b]]
+                union = (ga | gb).sum()
+                dists.append(1 - (ga & gb).sum() / union if union else 0.0)
+        if dists:
+            values.append(np.mean(dists))
+    expected = float(np.mean(values)) if values else 0.0
+    assert M.intra_list_diversity(recs, genres) == pytest.approx(expected)

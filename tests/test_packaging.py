@@ -25,7 +25,8 @@ def _split(req: str) -> tuple[str, str]:
 
 def test_environment_yml_agrees_with_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    pip_reqs = project["dependencies"] + [r for reqs in extras.values() for r in reqs]
     expected = dict(_split(r) for r in pip_reqs)
 
     env = yaml.safe_load((ROOT / "environment.yml").read_text())

@@ -1,0 +1,81 @@
+"""First-order Markov chain over the last movies: "people who watched X next watched Y"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from odsc_recsys.classical._base import (
+    Histories,
+    _check_nonneg,
+    _check_positive_int,
+    _check_unit,
+    _combine_rows,
+    _Fitted,
+    _recency_entries,
+    _recency_matrix,
+)
+
+
+class MarkovChain(_Fitted):
+    """First-order Markov chain: "people who watched X next watched Y".
+
+    Transition counts ``C[i, j]`` (how often ``j`` directly followed ``i`` in a training history)
+    are smoothed toward the popularity distribution ``pi`` with a pseudo-count (add-alpha
+    smoothing; the pseudo-count is called ``smoothing`` here since ``alpha`` is the Q-learning
+    rate in this tutorial):
+
+    .. math:: P(j \\mid i) = \\frac{C_{ij} + \\text{smoothing}\\cdot \\pi_j}{\\sum_{j'} C_{ij'} + \\text{smoothing}}
+
+    With ``n_last = 1`` only the most recent movie matters. With ``n_last = 3`` the model reads
+    the same state as the Q-learning agents (the last three movies) and sums the three rows with
+    weights ``decay ** t`` (``t`` = 0 for the most recent). It is the natural non-RL baseline for
+    the RL notebooks: it learns from the same (state, next movie) pairs, without rewards.
+
+    Parameters
+    ----------
+    n_last : int
+        How many of the most recent movies to use.
+    decay : float in (0, 1]
+        Weight ratio between consecutive movies of the state.
+    smoothing : float
+        Pseudo-count (>= 0) spread over items in proportion to their popularity.
+    """
+
+    name = "Markov chain"
+
+    def __init__(self, n_last: int = 3, decay: float = 1.0, smoothing: float = 10.0) -> None:
+        self.n_last = _check_positive_int("n_last", n_last)
+        self.decay = _check_unit("decay", decay)
+        self.smoothing = _check_nonneg("smoothing", smoothing)
+
+    def _params(self) -> dict[str, Any]:
+        return {"n_last": self.n_last, "decay": self.decay, "smoothing": self.smoothing}
+
+    def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> MarkovChain:
+        """Count transitions and build the smoothed ``transition_`` matrix (rows sum to 1)."""
+        hists = self._fit_common(histories, n_items)
+        n = self.n_items
+        pairs = [(h[:-1], h[1:]) for h in hists if h.size > 1]
+        src = np.concatenate([p[0] for p in pairs]) if pairs else np.zeros(0, dtype=np.int64)
+        dst = np.concatenate([p[1] for p in pairs]) if pairs else np.zeros(0, dtype=np.int64)
+        counts = np.zeros((n, n))
+        np.add.at(counts, (src, dst), 1.0)
+        self.counts_ = counts
+        total = self.popularity_.sum() if self.popularity_ is not None else 0.0
+        pi = self.popularity_ / total if total > 0 else np.full(n, 1.0 / n)
+        num = counts + self.smoothing * pi[None, :]
+        den = counts.sum(axis=1, keepdims=True) + self.smoothing
+        # A movie never followed by anything (and no smoothing) gets the popularity row.
+        self.transition_ = np.where(den > 0, num / np.where(den > 0, den, 1.0), pi[None, :])
+        return self
+
+    def _score(self, history: np.ndarray) -> np.ndarray:
+        cols, vals = _recency_entries(history, self.decay, self.n_last)
+        return _combine_rows(self.transition_, cols, vals)
+
+    def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
+        # Only the last n_last movies (the state) are read.
+        weights = _recency_matrix(histories, self.n_items, self.decay, self.n_last)
+        return np.asarray(weights @ self.transition_)

@@ -1,0 +1,649 @@
+"""Tabular Q-learning: the Q-table, epsilon-greedy exploration, the TD update, a training loop.
+
+Q-learning is value-based, model-free and off-policy. It never sees the transition model
+``P(s, a, s')``; from each experienced step ``(s, a, r, s')`` it nudges one table entry towards
+the one-step target ``r + gamma * max_a' Q(s', a')``::
+
+    Q(s, a) <- Q(s, a) + alpha * (r + gamma * max_a' Q(s', a') - Q(s, a))
+
+It is *off-policy* because the target uses the greedy action in ``s'`` whatever the behaviour
+policy (here epsilon-greedy) actually does next.
+
+The pieces are small functions on NumPy arrays so that the later notebooks reuse them: the
+per-genre Q-tables call :func:`epsilon_greedy`, :func:`td_update` and the ``check_*`` helpers.
+:class:`SingleTableRecommender` is the first tabular recommender of notebook 04: one Q-table
+whose rows are every unordered triple of a handful of movies.
+
+Two functions are deliberately wrong, for teaching only: :func:`buggy_explore_argmax_index`
+and :func:`buggy_update_double_counted` reproduce two mistakes of the talk's original code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any, Protocol
+
+import numpy as np
+
+from odsc_recsys.protocol import Recommender, as_history, top_k
+
+__all__ = [
+    "ExploreRule",
+    "SingleTableRecommender",
+    "TrainingLog",
+    "UpdateRule",
+    "buggy_explore_argmax_index",
+    "buggy_update_double_counted",
+    "check_alpha",
+    "check_epsilon",
+    "check_gamma",
+    "check_probability",
+    "epsilon_greedy",
+    "epsilon_schedule",
+    "explore_uniform",
+    "greedy_action",
+    "make_q_table",
+    "q_learning_step",
+    "should_explore",
+    "td_target",
+    "td_update",
+    "train_q_learning",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers (shared with the grid world and the multi-table notebooks)
+# --------------------------------------------------------------------------------------------
+def _as_real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
+def check_gamma(gamma: float) -> float:
+    """Return ``gamma`` as a float if it is a discount factor in ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is not a number, is NaN, or lies outside ``[0, 1]``.
+    """
+    x = _as_real("gamma", gamma)
+    if not 0.0 <= x <= 1.0:  # also false for NaN
+        raise ValueError(f"gamma (discount factor) must be in [0, 1], got {gamma!r}")
+    return x
+
+
+def check_alpha(alpha: float) -> float:
+    """Return ``alpha`` as a float if it is a learning rate in ``(0, 1]``.
+
+    ``alpha = 0`` would never learn, ``alpha > 1`` overshoots the target.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is not a number, is NaN, or lies outside ``(0, 1]``.
+    """
+    x = _as_real("alpha", alpha)
+    if not 0.0 < x <= 1.0:
+        raise ValueError(f"alpha (learning rate) must be in (0, 1], got {alpha!r}")
+    return x
+
+
+def check_probability(value: float, name: str = "probability") -> float:
+    """Return ``value`` as a float if it is a probability in ``[0, 1]`` (NaN is rejected)."""
+    x = _as_real(name, value)
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+    return x
+
+
+def check_epsilon(epsilon: float) -> float:
+    """Return ``epsilon`` as a float if it is an exploration rate in ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        If ``epsilon`` is not a number, is NaN, or lies outside ``[0, 1]``.
+    """
+    return check_probability(epsilon, "epsilon (exploration rate)")
+
+
+# --------------------------------------------------------------------------------------------
+# The Q-table and action selection
+# --------------------------------------------------------------------------------------------
+def make_q_table(n_states: int, n_actions: int, initial_value: float = 0.0) -> np.ndarray:
+    """A dense ``(n_states, n_actions)`` float64 Q-table filled with ``initial_value``.
+
+    Raises
+    ------
+    ValueError
+        If a dimension is not a positive integer or ``initial_value`` is not finite.
+    """
+    for name, n in (("n_states", n_states), ("n_actions", n_actions)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    value = _as_real("initial_value", initial_value)
+    if not math.isfinite(value):
+        raise ValueError(f"initial_value must be finite, got {initial_value!r}")
+    return np.full((int(n_states), int(n_actions)), value, dtype=np.float64)
+
+
+def greedy_action(q_row: np.ndarray, rng: np.random.Generator) -> int:
+    """The action with the highest Q-value; ties are broken uniformly at random.
+
+    Random tie-breaking matters at the start, when a fresh table is all zeros: ``np.argmax``
+    would always answer action 0 and the agent would walk into the same wall forever.
+    """
+    q_row = np.asarray(q_row)
+    best = (q_row == q_row.max()).nonzero()[0]
+    if best.size == 1:
+        return int(best[0])
+    return int(best[rng.integers(best.size)])
+
+
+def should_explore(epsilon: float, rng: np.random.Generator) -> bool:
+    """The epsilon rule: explore with probability ``epsilon``.
+
+    Draw ``u ~ Uniform[0, 1)`` and explore when ``u < epsilon``. The comparison is between a
+    random number and epsilon, never between a Q-value (or an action index) and epsilon.
+    """
+    return bool(rng.random() < epsilon)
+
+
+def epsilon_greedy(q_row: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
+    """Pick an action epsilon-greedily from one row of a Q-table.
+
+    With probability ``epsilon`` a uniformly random action (any of them, the greedy one
+    included); otherwise the greedy action, ties broken at random.
+
+    Parameters
+    ----------
+    q_row : np.ndarray
+        ``Q(s, .)``, one value per action.
+    epsilon : float
+        Exploration rate in ``[0, 1]``.
+    rng : np.random.Generator
+        Source of randomness.
+    """
+    epsilon = check_epsilon(epsilon)
+    q_row = np.asarray(q_row)
+    if should_explore(epsilon, rng):
+        return int(rng.integers(q_row.shape[0]))
+    return greedy_action(q_row, rng)
+
+
+def explore_uniform(q_row: np.ndarray, epsilon: float, rng: np.random.Generator) -> bool:
+    """The correct exploration test as an :class:`ExploreRule` (``q_row`` is ignored)."""
+    return should_explore(epsilon, rng)
+
+
+def epsilon_schedule(
+    n_episodes: int,
+    start: float = 1.0,
+    end: float = 0.05,
+    kind: str = "exponential",
+) -> np.ndarray:
+    """Per-episode exploration rates that decay from ``start`` to ``end``.
+
+    Parameters
+    ----------
+    n_episodes : int
+        Length of the schedule.
+    start, end : float
+        First and last epsilon, both in ``[0, 1]``.
+    kind : {"exponential", "linear", "constant"}
+        ``exponential`` multiplies by a fixed factor each episode (fast early decay, long tail);
+        ``linear`` decreases by a fixed step; ``constant`` keeps ``start``.
+    """
+    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)):
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    if n_episodes < 1:
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    start, end = check_epsilon(start), check_epsilon(end)
+    t = np.linspace(0.0, 1.0, int(n_episodes))
+    if kind == "constant":
+        return np.full(int(n_episodes), start)
+    if kind == "linear":
+        return start + (end - start) * t
+    if kind == "exponential":
+        if start == 0.0 or end == 0.0:
+            raise ValueError("an exponential schedule needs start > 0 and end > 0")
+        return start * (end / start) ** t
+    raise ValueError(f"kind must be 'exponential', 'linear' or 'constant', got {kind!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# The temporal-difference update
+# --------------------------------------------------------------------------------------------
+def td_target(reward: float, max_next_q: float, gamma: float, done: bool = False) -> float:
+    """The one-step Q-learning target ``r + gamma * max_a' Q(s', a')``; just ``r`` if ``done``."""
+    return float(reward) if done else float(reward) + gamma * float(max_next_q)
+
+
+def td_update(
+    q_sa: float,
+    reward: float,
+    max_next_q: float,
+    alpha: float,
+    gamma: float,
+    done: bool = False,
+) -> float:
+    """The new value of ``Q(s, a)`` after one Q-learning step (a pure function).
+
+    ``Q(s, a) + alpha * (r + gamma * max_a' Q(s', a') - Q(s, a))``, exactly as the talk writes
+    it. When ``done`` (``s'`` is terminal) there is no future: the target is ``r`` alone.
+
+    Parameters
+    ----------
+    q_sa : float
+        The old value ``Q(s, a)``.
+    reward : float
+        The reward ``r`` observed after taking ``a`` in ``s``.
+    max_next_q : float
+        ``max_a' Q(s', a')`` over the actions available in the next state.
+    alpha : float
+        Learning rate in ``(0, 1]``.
+    gamma : float
+        Discount factor in ``[0, 1]``.
+    done : bool
+        Whether ``s'`` is terminal.
+
+    Returns
+    -------
+    float
+        The updated ``Q(s, a)``.
+    """
+    alpha, gamma = check_alpha(alpha), check_gamma(gamma)
+    q_sa = float(q_sa)
+    return q_sa + alpha * (td_target(reward, max_next_q, gamma, done) - q_sa)
+
+
+def q_learning_step(
+    q_table: np.ndarray,
+    state: int,
+    action: int,
+    reward: float,
+    next_state: int,
+    alpha: float,
+    gamma: float,
+    done: bool = False,
+) -> float:
+    """Apply :func:`td_update` to ``q_table[state, action]`` in place; return the TD error."""
+    old = float(q_table[state, action])
+    max_next_q = float(np.max(q_table[next_state]))
+    q_table[state, action] = td_update(old, reward, max_next_q, alpha, gamma, done)
+    return td_target(reward, max_next_q, gamma, done) - old
+
+
+# --------------------------------------------------------------------------------------------
+# Two mistakes of the original implementation, kept for the lesson. Never use them.
+# --------------------------------------------------------------------------------------------
+def buggy_explore_argmax_index(
+    q_row: np.ndarray, epsilon: float, rng: np.random.Generator | None = None
+) -> bool:
+    """WRONG, for teaching: explore when the *index* of the best action is below epsilon.
+
+    The original code compared ``argmax(Q[s])`` with epsilon. An index is 0, 1, 2, ... so for
+    any ``0 < epsilon <= 1`` the test is true exactly when action 0 is the best one, which it
+    always is on an all-zero (unvisited) row because ``np.argmax`` returns the first maximum.
+    Exploration then depends on how many rows are still empty and on which movie happens to
+    sit in column 0, not on epsilon. Use :func:`should_explore` instead.
+    """
+    return bool(np.argmax(np.asarray(q_row)) < epsilon)
+
+
+def buggy_update_double_counted(
+    q_sa: float,
+    reward: float,
+    max_next_q: float,
+    alpha: float,
+    gamma: float,
+    done: bool = False,
+) -> float:
+    """WRONG, for teaching: ``(1 - alpha) * Q + alpha * (r + gamma * (maxQ' - Q))``.
+
+    Expanding gives ``Q + alpha * (r + gamma * maxQ' - (1 + gamma) * Q)``: the old value is
+    subtracted once by ``(1 - alpha) * Q`` and again inside the bracket. Its fixed point is
+    ``(r + gamma * maxQ') / (1 + gamma)`` instead of ``r + gamma * maxQ'``, so every value is
+    shrunk by ``1 / (1 + gamma)``. Use :func:`td_update` instead.
+    """
+    future = 0.0 if done else float(max_next_q)
+    q_sa = float(q_sa)
+    return (1 - alpha) * q_sa + alpha * (reward + gamma * (future - q_sa))
+
+
+# --------------------------------------------------------------------------------------------
+# Training loop over any Gymnasium-style environment
+# --------------------------------------------------------------------------------------------
+@dataclass
+class TrainingLog:
+    """What :func:`train_q_learning` returns.
+
+    Attributes
+    ----------
+    q_table : np.ndarray
+        The learned ``(n_states, n_actions)`` table.
+    episode_rewards : np.ndarray
+        Undiscounted sum of rewards of each episode (the learning curve).
+    episode_lengths : np.ndarray
+        Number of steps of each episode.
+    epsilons : np.ndarray
+        Exploration rate used in each episode.
+    values : np.ndarray or None
+        ``max_a Q(s, a)`` after each episode, shape ``(n_episodes, n_states)``, if recorded.
+    """
+
+    q_table: np.ndarray
+    episode_rewards: np.ndarray
+    episode_lengths: np.ndarray
+    epsilons: np.ndarray
+    values: np.ndarray | None = field(default=None)
+
+
+def train_q_learning(
+    env: Any,
+    n_episodes: int,
+    *,
+    alpha: float,
+    gamma: float,
+    epsilon: float | Sequence[float] | np.ndarray,
+    rng: np.random.Generator,
+    q_table: np.ndarray | None = None,
+    record_values: bool = False,
+) -> TrainingLog:
+    """Q-learning with epsilon-greedy behaviour on an environment with ``reset``/``step``.
+
+    The environment follows the Gymnasium API with discrete observation and action spaces:
+    ``reset(seed=...) -> (state, info)`` and
+    ``step(action) -> (next_state, reward, terminated, truncated, info)``. A ``terminated``
+    step does not bootstrap (its target is the reward alone); a ``truncated`` one does, because
+    the state it stopped in still has a future.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        Must expose ``observation_space.n`` and ``action_space.n`` (``Discrete`` spaces).
+    n_episodes : int
+        Number of episodes.
+    alpha, gamma : float
+        Learning rate in ``(0, 1]`` and discount factor in ``[0, 1]``.
+    epsilon : float or sequence of float
+        A constant exploration rate, or one per episode (see :func:`epsilon_schedule`).
+    rng : np.random.Generator
+        Drives exploration, tie-breaking and the environment's seed.
+    q_table : np.ndarray, optional
+        A table to continue training (updated in place); a zero table by default.
+    record_values : bool
+        Keep ``max_a Q(s, a)`` after every episode (for convergence plots).
+    """
+    alpha, gamma = check_alpha(alpha), check_gamma(gamma)
+    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)):
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    if n_episodes < 1:
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    if np.ndim(epsilon) == 0:
+        epsilons = np.full(int(n_episodes), check_epsilon(epsilon))  # type: ignore[arg-type]
+    else:
+        epsilons = np.array([check_epsilon(e) for e in epsilon], dtype=np.float64)  # type: ignore[union-attr]
+        if epsilons.shape != (n_episodes,):
+            raise ValueError(
+                f"epsilon schedule has {epsilons.size} values, expected one per episode "
+                f"({n_episodes})"
+            )
+    n_states, n_actions = int(env.observation_space.n), int(env.action_space.n)
+    if q_table is None:
+        q_table = make_q_table(n_states, n_actions)
+    elif q_table.shape != (n_states, n_actions):
+        raise ValueError(
+            f"q_table has shape {q_table.shape}, the environment needs {(n_states, n_actions)}"
+        )
+
+    rewards = np.zeros(n_episodes)
+    lengths = np.zeros(n_episodes, dtype=np.int64)
+    values = np.zeros((n_episodes, n_states)) if record_values else None
+    # Seed the environment once; later resets continue its own random stream (Gymnasium's rule).
+    state, _ = env.reset(seed=int(rng.integers(2**31)))
+    for episode in range(n_episodes):
+        if episode > 0:
+            state, _ = env.reset()
+        done = False
+        while not done:
+            action = epsilon_greedy(q_table[state], epsilons[episode], rng)
+            next_state, reward, terminated, truncated, _ = env.step(action)
+            q_learning_step(q_table, state, action, reward, next_state, alpha, gamma, terminated)
+            rewards[episode] += reward
+            lengths[episode] += 1
+            state = next_state
+            done = terminated or truncated
+        if values is not None:
+            values[episode] = q_table.max(axis=1)
+    return TrainingLog(q_table, rewards, lengths, epsilons, values)
+
+
+# --------------------------------------------------------------------------------------------
+# A first tabular recommender: one Q-table over every triple of a few movies
+# --------------------------------------------------------------------------------------------
+class ExploreRule(Protocol):
+    """``rule(q_row, epsilon, rng) -> bool``: whether to explore in this state."""
+
+    def __call__(self, q_row: np.ndarray, epsilon: float, rng: np.random.Generator) -> bool: ...
+
+
+class UpdateRule(Protocol):
+    """``rule(q_sa, reward, max_next_q, alpha, gamma) -> new q_sa``, like :func:`td_update`."""
+
+    def __call__(
+        self, q_sa: float, reward: float, max_next_q: float, alpha: float, gamma: float
+    ) -> float: ...
+
+
+class SingleTableRecommender(Recommender):
+    """One Q-table whose rows are every unordered triple of a few movies (the talk's slide).
+
+    With ``m`` movies there are ``mC3`` states (10 movies: 120 rows) and ``m`` actions. A state
+    is the set of the user's last three movies; the row of a triple is found in a dictionary
+    built from ``itertools.combinations``, which is what later notebooks replace by the
+    combinatorial number system when ``mC3`` grows to 40 million.
+
+    Training replays logged transitions ``(m1, m2, m3) -> next`` as the paper does: recommend a
+    list of ``list_size`` movies epsilon-greedily from the state; the movie the user really
+    watched next is rewarded (appended to the list if it was missing) and every other listed
+    movie is penalised; each listed movie gets a TD update towards
+    ``r + gamma * max_a' Q(s', a')`` with ``s' = (m2, m3, next)``.
+
+    Parameters
+    ----------
+    items : iterable of int
+        Catalogue indices of the movies the table covers (at least 4, distinct).
+    n_items : int
+        Size of the whole catalogue; :meth:`score` returns one score per catalogue item.
+    alpha, gamma, epsilon : float
+        Learning rate, discount factor and exploration rate. Defaults: the talk's 0.8, 0.4, 0.3.
+    reward, penalty : float
+        Reward for the watched movie and penalty (subtracted) for every other listed one;
+        the talk's 15 and 5.
+    list_size : int
+        Length of the recommended list during training.
+    explore_rule : ExploreRule, optional
+        How to decide to explore; :func:`explore_uniform` by default. Notebook 04 swaps in
+        :func:`buggy_explore_argmax_index` to measure the original mistake.
+    update_rule : UpdateRule, optional
+        The TD update; :func:`td_update` by default.
+    """
+
+    name = "single Q-table"
+
+    def __init__(
+        self,
+        items: Iterable[int],
+        n_items: int,
+        *,
+        alpha: float = 0.8,
+        gamma: float = 0.4,
+        epsilon: float = 0.3,
+        reward: float = 15.0,
+        penalty: float = 5.0,
+        list_size: int = 3,
+        explore_rule: ExploreRule | None = None,
+        update_rule: UpdateRule | Callable[..., float] | None = None,
+    ) -> None:
+        if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 1:
+            raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+        self.n_items = int(n_items)
+        items_arr = as_history(list(items), self.n_items)
+        if np.unique(items_arr).size != items_arr.size:
+            raise ValueError(f"items must be distinct, got {items_arr.tolist()}")
+        if items_arr.size < 4:
+            raise ValueError(f"a triple-state table needs at least 4 items, got {items_arr.size}")
+        self.items = np.sort(items_arr)
+        self.alpha, self.gamma = check_alpha(alpha), check_gamma(gamma)
+        self.epsilon = check_epsilon(epsilon)
+        self.reward, self.penalty = float(reward), float(penalty)
+        n_candidates = self.items.size - 3
+        if isinstance(list_size, bool) or not 1 <= list_size <= n_candidates:
+            raise ValueError(
+                f"list_size must be between 1 and {n_candidates} (items not in the state), "
+                f"got {list_size!r}"
+            )
+        self.list_size = int(list_size)
+        self.explore_rule: ExploreRule = explore_rule or explore_uniform
+        self.update_rule = update_rule or td_update
+
+        self._position = {int(item): pos for pos, item in enumerate(self.items)}
+        self.states = list(combinations(range(self.items.size), 3))  # rows, as item positions
+        self._row = {triple: row for row, triple in enumerate(self.states)}
+        self.q_table = make_q_table(len(self.states), self.items.size)
+        # An action is valid in a state if its movie is not one of the three already watched.
+        self.valid = np.ones_like(self.q_table, dtype=bool)
+        for row, triple in enumerate(self.states):
+            self.valid[row, list(triple)] = False
+        self.hit_rate_: list[float] = []
+        self.explore_rate_: list[float] = []
+
+    @property
+    def n_states(self) -> int:
+        """Number of rows: ``mC3``."""
+        return len(self.states)
+
+    def state_row(self, state: Iterable[int]) -> int:
+        """The Q-table row of a state given as three catalogue indices (any order).
+
+        Raises
+        ------
+        ValueError
+            If the state is not three distinct movies of the table.
+        """
+        state = [int(m) for m in state]
+        missing = [m for m in state if m not in self._position]
+        if len(state) != 3 or len(set(state)) != 3 or missing:
+            raise ValueError(
+                f"a state is 3 distinct movies of this table's {self.items.size} items, "
+                f"got {state}" + (f" ({missing} not in the table)" if missing else "")
+            )
+        return self._row[tuple(sorted(self._position[m] for m in state))]
+
+    def _choose_list(self, row: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+        candidates = np.flatnonzero(self.valid[row])
+        explored = self.explore_rule(self.q_table[row], self.epsilon, rng)
+        if explored:
+            return rng.choice(candidates, size=self.list_size, replace=False), True
+        # Greedy list; a random permutation first so that equal Q-values are ordered at random.
+        shuffled = rng.permutation(candidates)
+        order = np.argsort(-self.q_table[row, shuffled], kind="stable")
+        return shuffled[order[: self.list_size]], False
+
+    def fit(
+        self,
+        states: np.ndarray,
+        targets: np.ndarray,
+        *,
+        rng: np.random.Generator,
+        n_epochs: int = 1,
+    ) -> SingleTableRecommender:
+        """Replay logged transitions ``states[i] -> targets[i]`` for ``n_epochs`` passes.
+
+        Parameters
+        ----------
+        states : np.ndarray
+            ``(n, 3)`` catalogue indices, the three movies before each target.
+        targets : np.ndarray
+            ``(n,)`` catalogue index of the movie watched next.
+        rng : np.random.Generator
+            Drives exploration and tie-breaking.
+        n_epochs : int
+            Passes over the transitions, in the given (chronological) order.
+
+        Notes
+        -----
+        After each epoch, ``hit_rate_`` records the share of transitions whose watched movie was
+        in the list recommended *before* the update, and ``explore_rate_`` the share of
+        exploring steps.
+        """
+        states = np.asarray(states)
+        targets = np.asarray(targets)
+        if states.ndim != 2 or states.shape[1] != 3 or targets.shape != (states.shape[0],):
+            raise ValueError(
+                f"states must be (n, 3) and targets (n,), got {states.shape} and {targets.shape}"
+            )
+        if (
+            isinstance(n_epochs, bool)
+            or not isinstance(n_epochs, (int, np.integer))
+            or n_epochs < 1
+        ):
+            raise ValueError(f"n_epochs must be a positive integer, got {n_epochs!r}")
+        rows = np.array([self.state_row(s) for s in states], dtype=np.int64)
+        next_rows = np.array(
+            [self.state_row((s[1], s[2], t)) for s, t in zip(states, targets, strict=True)],
+            dtype=np.int64,
+        )
+        actions = np.array([self._position[int(t)] for t in targets], dtype=np.int64)
+        for _ in range(n_epochs):
+            hits = explored = 0
+            for row, next_row, target in zip(rows, next_rows, actions, strict=True):
+                chosen, did_explore = self._choose_list(row, rng)
+                explored += did_explore
+                hits += bool(np.any(chosen == target))
+                if not np.any(chosen == target):
+                    chosen = np.append(chosen, target)  # the paper: append the watched movie
+                max_next_q = float(self.q_table[next_row, self.valid[next_row]].max())
+                for action in chosen:
+                    r = self.reward if action == target else -self.penalty
+                    self.q_table[row, action] = self.update_rule(
+                        self.q_table[row, action], r, max_next_q, self.alpha, self.gamma
+                    )
+            self.hit_rate_.append(hits / len(rows))
+            self.explore_rate_.append(explored / len(rows))
+        return self
+
+    def q_values(self, state: Iterable[int]) -> np.ndarray:
+        """``Q(s, .)`` over the table's items (movies of the state are ``nan``)."""
+        row = self.state_row(state)
+        return np.where(self.valid[row], self.q_table[row], np.nan)
+
+    def score(self, history: Iterable[int]) -> np.ndarray:
+        """Q-values of the last three movies' row over the catalogue.
+
+        Movies outside the table, and the three of the state, score ``-inf``.
+        """
+        hist = as_history(history, self.n_items)
+        if hist.size < 3:
+            raise ValueError(f"the state is the last 3 movies; the history has {hist.size}")
+        row = self.state_row(hist[-3:])
+        scores = np.full(self.n_items, -np.inf)
+        scores[self.items] = np.where(self.valid[row], self.q_table[row], -np.inf)
+        return scores
+
+    def recommend(
+        self, history: Iterable[int], k: int = 10, exclude: Iterable[int] | None = None
+    ) -> np.ndarray:
+        """Up to ``k`` of the table's movies, highest Q-value first (ties: lower index first)."""
+        scores = self.score(history)
+        if exclude is not None:
+            ex = as_history(exclude, self.n_items)
+            scores[ex] = -np.inf
+        n_valid = int(np.isfinite(scores).sum())
+        return top_k(scores, min(k, n_valid))

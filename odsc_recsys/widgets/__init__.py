@@ -1,0 +1,1 @@
+"""Interactive explorers (ipywidgets) for the tutorial notebooks, one module per topic."""

@@ -1,0 +1,291 @@
+"""Explore the per-genre Q-tables live: pick three movies, see the sub-states and the tables
+consulted, the recommendations and their Q-values; click one as the user's choice and watch
+the Q-values update.
+
+The panel is a thin layer over two pure functions, :func:`explain_state` and
+:func:`click_update`, which the notebooks also call directly to print the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from odsc_recsys.multi_table import GenreQTables, Recommendations
+
+__all__ = ["ClickResult", "StateExplanation", "click_update", "explain_state", "qtable_explorer"]
+
+_SCENARIOS = {
+    "a": "(a) three different genres: three single-movie sub-states, one per table",
+    "b": "(b) two movies share a genre: one pair sub-state and one single",
+    "c": "(c) all three in one genre: its 3C2 = 3 pair sub-states",
+    "short": "a history shorter than 3 movies: the same grouping on the movies present",
+}
+
+
+@dataclass(frozen=True)
+class StateExplanation:
+    """Everything the explorer shows for one state.
+
+    Attributes
+    ----------
+    state : tuple of int
+        The movies, oldest first.
+    scenario : str
+        The talk's scenario in words.
+    substates : pandas.DataFrame
+        One row per sub-state: table, movies, kind (nC1 or nC2), row, rows of that table.
+    recommendations : Recommendations
+        The list, its Q-values and sources.
+    table : pandas.DataFrame
+        The list as a table: rank, title, merged Q-value, proposing sub-state.
+    """
+
+    state: tuple[int, ...]
+    scenario: str
+    substates: pd.DataFrame
+    recommendations: Recommendations
+    table: pd.DataFrame
+
+
+def explain_state(
+    tables: GenreQTables,
+    state: Sequence[int],
+    titles: Sequence[str],
+    k: int = 10,
+    rng: np.random.Generator | None = None,
+    exclude: Sequence[int] | None = None,
+) -> StateExplanation:
+    """Decompose a state, recommend from it, and describe both as tables.
+
+    Parameters
+    ----------
+    tables : GenreQTables
+        The (trained) tables.
+    state : sequence of int
+        Up to 3 catalogue indices, oldest first.
+    titles : sequence of str
+        Display title of every catalogue index.
+    k : int
+        List length.
+    rng : numpy.random.Generator, optional
+        Explore epsilon-greedily with it; greedy without.
+    exclude : sequence of int, optional
+        Movies never to recommend besides the state's.
+    """
+    state = tuple(int(m) for m in state)
+    recs = tables.recommend(state, k=k, rng=rng, exclude=exclude)
+    return StateExplanation(
+        state=state,
+        scenario=_SCENARIOS[tables.scenario(state)],
+        substates=tables.substates_frame(state, titles),
+        recommendations=recs,
+        table=tables.recommendations_frame(recs, titles).drop(columns="item"),
+    )
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    """What one click changed.
+
+    Attributes
+    ----------
+    per_movie : pandas.DataFrame
+        One row per listed movie: reward, merged Q before and after the update.
+    per_substate : pandas.DataFrame
+        The clicked movie's Q-value in each sub-state's row, before and after.
+    next_state : tuple of int
+        ``(m2, m3, clicked)``: the state after the click.
+    """
+
+    per_movie: pd.DataFrame
+    per_substate: pd.DataFrame
+    next_state: tuple[int, ...]
+
+
+def click_update(
+    tables: GenreQTables,
+    state: Sequence[int],
+    recommendations: Recommendations,
+    clicked: int,
+    titles: Sequence[str],
+    reward: float = 15.0,
+    penalty: float = 5.0,
+) -> ClickResult:
+    """Apply the Q-learning update for a click and report the Q-values before and after.
+
+    The tables are updated in place (:meth:`GenreQTables.update`).
+    """
+    state = tuple(int(m) for m in state)
+    subs = tables.decompose(state)
+    before_rows = [tables.q_row(s) for s in subs]
+    before = tables.score(state)
+    actions = tables.update(state, recommendations, clicked, reward=reward, penalty=penalty)
+    after = tables.score(state)
+    after_rows = [tables.q_row(s) for s in subs]
+    per_movie = pd.DataFrame(
+        {
+            "title": [titles[a] for a in actions],
+            "reward": [reward if a == clicked else -penalty for a in actions],
+            "q_before": before[actions],
+            "q_after": after[actions],
+        }
+    )
+    per_substate = pd.DataFrame(
+        {
+            "sub_state": [tables.substate_label(s, titles) for s in subs],
+            "row": [s.row for s in subs],
+            "q_before": [float(r[clicked]) for r in before_rows],
+            "q_after": [float(r[clicked]) for r in after_rows],
+        }
+    )
+    next_state = (state + (int(clicked),))[-3:]
+    return ClickResult(per_movie=per_movie, per_substate=per_substate, next_state=next_state)
+
+
+def _html(frame: pd.DataFrame) -> str:
+    return frame.round(3).to_html(index=False, border=0)
+
+
+def qtable_explorer(
+    tables: GenreQTables,
+    titles: Sequence[str],
+    initial: Sequence[int] = (0, 1, 2),
+    k: int = 10,
+    rng: np.random.Generator | None = None,
+    reward: float = 15.0,
+    penalty: float = 5.0,
+    n_choices: int | None = None,
+) -> Any:
+    """An ipywidgets panel: three movie pickers, the sub-states, the tables and rows consulted,
+    the top-``k`` list with Q-values, and one button per recommendation to click it.
+
+    Clicking a recommended movie applies the Q-learning update (the tables change in place),
+    shows the Q-values before and after, and re-ranks the list for the same state; "Move on"
+    makes ``(m2, m3, clicked)`` the new state.
+
+    Parameters
+    ----------
+    tables : GenreQTables
+        Tables to explore (and update).
+    titles : sequence of str
+        Display title of every catalogue index.
+    initial : sequence of int
+        Three catalogue indices shown first.
+    k : int
+        List length.
+    rng : numpy.random.Generator, optional
+        Needed for the "explore" check box (epsilon-greedy lists); greedy otherwise.
+    reward, penalty : float
+        The click's reward and the other listed movies' penalty.
+    n_choices : int, optional
+        Offer only the first ``n_choices`` catalogue movies in the pickers (the catalogue is
+        sorted by popularity); all of them by default.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Display it as the last expression of a cell.
+    """
+    import ipywidgets as widgets
+
+    initial = tuple(int(m) for m in initial)
+    tables.decompose(initial)  # validates before any widget exists
+    if len(initial) != 3:
+        raise ValueError(f"initial must hold 3 movies, got {initial}")
+    n = tables.n_items if n_choices is None else min(int(n_choices), tables.n_items)
+
+    def label(i: int) -> str:
+        return f"{titles[i]} [{tables.genre_names[tables.genre_of[i]]}]"
+
+    options = [(label(i), i) for i in range(n)] + [(label(i), i) for i in initial if i >= n]
+    pickers = [
+        widgets.Dropdown(options=options, value=m, description=f"movie {j + 1}")
+        for j, m in enumerate(initial)
+    ]
+    explore = widgets.Checkbox(value=False, description="explore (epsilon-greedy)")
+    explore.disabled = rng is None
+    move_on = widgets.Button(description="Move on: state = (m2, m3, clicked)", disabled=True)
+    header = widgets.HTML()
+    body = widgets.HTML()
+    clicks = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+    update_view = widgets.HTML()
+    current: dict[str, Any] = {"recs": None, "next": None, "busy": False}
+
+    def state() -> tuple[int, ...]:
+        return tuple(p.value for p in pickers)
+
+    def render(_: object = None) -> None:
+        if current["busy"]:
+            return
+        s = state()
+        if len(set(s)) < 3:
+            header.value = "<b>Pick three different movies.</b>"
+            body.value, clicks.children = "", ()
+            return
+        info = explain_state(tables, s, titles, k=k, rng=rng if explore.value else None)
+        current["recs"] = info.recommendations
+        header.value = f"<b>Scenario</b> {info.scenario}"
+        body.value = (
+            "<b>Sub-states: tables and rows consulted</b>"
+            + _html(info.substates)
+            + "<b>Recommendations, merged in decreasing Q-value</b>"
+            + _html(info.table)
+        )
+        buttons = []
+        for item in info.recommendations.items.tolist():
+            b = widgets.Button(description=titles[item][:28], tooltip=titles[item])
+            b.on_click(lambda _b, item=item: click(item))
+            buttons.append(b)
+        clicks.children = tuple(buttons)
+
+    def click(item: int) -> None:
+        result = click_update(
+            tables, state(), current["recs"], item, titles, reward=reward, penalty=penalty
+        )
+        current["next"] = result.next_state
+        move_on.disabled = False
+        update_view.value = (
+            f"<b>Clicked {titles[item]}</b>: +{reward:g} for it, -{penalty:g} for the others"
+            + _html(result.per_movie)
+            + "<b>Its Q-value in every sub-state row</b>"
+            + _html(result.per_substate)
+        )
+        render()
+
+    def advance(_: object) -> None:
+        nxt = current["next"]
+        if nxt is None:
+            return
+        current["busy"] = True  # one render after all three pickers changed, not three
+        for p, m in zip(pickers, nxt, strict=True):
+            if m not in [v for _, v in p.options]:
+                p.options = [*p.options, (label(m), m)]
+            p.value = m
+        current["busy"] = False
+        current["next"] = None
+        move_on.disabled = True
+        update_view.value = ""
+        render()
+
+    for p in pickers:
+        p.observe(render, names="value")
+    explore.observe(render, names="value")
+    move_on.on_click(advance)
+    render()
+    return widgets.VBox(
+        [
+            widgets.HBox(pickers[:2]),
+            widgets.HBox([pickers[2], explore]),
+            header,
+            body,
+            widgets.HTML("<b>Click a recommendation as the user's choice:</b>"),
+            clicks,
+            update_view,
+            move_on,
+        ]
+    )

@@ -1,0 +1,328 @@
+"""Online evaluation: agents, the Q-learning update in every outcome, run loops, aggregation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from odsc_recsys.classical import Popularity
+from odsc_recsys.multi_table import GenreQTables
+from odsc_recsys.online import (
+    OracleAgent,
+    PopularityAgent,
+    QLearningAgent,
+    RandomAgent,
+    RecommenderAgent,
+    genre_repeat_rate,
+    learning_curves,
+    mean_interval,
+    paired_difference,
+    per_seed,
+    plot_learning_curves,
+    plot_metric_bars,
+    q_update,
+    run_experiment,
+    run_session,
+    run_sessions,
+    session_seeds,
+    simulate_log,
+    summarise,
+)
+from odsc_recsys.simulator import MovieLensUserEnv, UserModel
+
+
+def planted_world() -> UserModel:
+    """Eight movies. Users 1-2 open with movies 0, 1, 2 and love movie 6; users 3-4 open with
+    3, 4, 5 and love movie 7. Every other movie is at logit -3 (attraction ~0.05)."""
+    x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    y = np.zeros((8, 2))
+    y[6], y[7] = [7.0, 0.0], [0.0, 7.0]
+    genres = [("A",)] * 3 + [("B",)] * 3 + [("A",), ("B",)]
+    return UserModel.toy(x, y, genres, intercept=-3.0,
+                         histories=[[0, 1, 2], [0, 1, 2], [3, 4, 5], [3, 4, 5]])  # fmt: skip
+
+
+def planted_env(**kwargs) -> MovieLensUserEnv:
+    return MovieLensUserEnv(planted_world(), **{"k": 2, "satiation": 0.0, **kwargs})
+
+
+# ---- static agents ----------------------------------------------------------------------------
+
+
+def test_random_agent_draws_distinct_unwatched_movies():
+    agent = RandomAgent(n_items=10, k=4)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        slate = agent.act(np.array([10, 10, 3]), np.array([3, 5, 7]), rng)
+        assert len(slate) == 4 and len(set(slate.tolist())) == 4
+        assert not set(slate.tolist()) & {3, 5, 7}
+    # Fewer candidates than k: all of them.
+    slate = RandomAgent(n_items=4, k=3).act(np.array([4, 0, 1]), np.array([0, 1]), rng)
+    assert sorted(slate.tolist()) == [2, 3]
+
+
+def test_popularity_agent_by_hand_and_as_a_recommender():
+    pop = np.array([5.0, 9.0, 1.0, 7.0, 3.0])
+    agent = PopularityAgent(pop, k=3)
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(agent.act(None, np.array([1]), rng), [3, 0, 4])
+    model = Popularity().fit([[1, 3], [1, 0], [1]], n_items=5)
+    wrapped = RecommenderAgent(model, k=2)
+    assert wrapped.name == "Popularity"
+    np.testing.assert_array_equal(wrapped.act(None, np.array([1]), rng), [0, 3])
+
+
+def test_bad_k_is_rejected():
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        RandomAgent(n_items=5, k=0)
+
+
+def test_oracle_shows_the_most_attractive_unwatched_movies():
+    env = planted_env(k=2)
+    env.reset(seed=0, options={"user_id": 1})
+    slate = OracleAgent(env, k=2).act(None, env.history, np.random.default_rng(0))
+    assert slate[0] == 6  # the planted favourite of users 1-2
+
+
+# ---- the online Q-learning update -------------------------------------------------------------
+
+
+def tables(**kwargs) -> GenreQTables:
+    return GenreQTables(np.array([0, 0, 1, 1, 0]), ["A", "B"], alpha=0.5, gamma=0.5,
+                        epsilon=0.0, dtype=np.float64, **kwargs)  # fmt: skip
+
+
+def test_click_update_is_the_tables_own_update():
+    mine, theirs = tables(), tables()
+    q_update(mine, (0, 2), np.array([1, 3]), 3, reward=10.0, penalty=1.0, done=False)
+    theirs.update((0, 2), [1, 3], 3, reward=10.0, penalty=1.0)
+    for g in (0, 1):
+        np.testing.assert_array_equal(mine.table(g), theirs.table(g))
+
+
+@pytest.mark.parametrize("storage", ["dense", "lazy", "sparse"])
+def test_no_click_and_leaving_updates_by_hand(storage):
+    t = tables(storage=storage)
+    (sub,) = t.decompose((0,))
+    # Click on 2 from state (0,): Q(2) = 0.5 * 10 = 5, Q(3) = 0.5 * -1 = -0.5 (no future yet).
+    q_update(t, (0,), np.array([2, 3]), 2, reward=10.0, penalty=1.0, done=False)
+    np.testing.assert_allclose(t.q_row(sub)[[1, 2, 3]], [0.0, 5.0, -0.5])
+    # No click on [3, 1]: the state stays, target = -1 + 0.5 * max Q(s, .) = -1 + 2.5 = 1.5.
+    q_update(t, (0,), np.array([3, 1]), -1, reward=10.0, penalty=1.0, done=False)
+    np.testing.assert_allclose(t.q_row(sub)[[1, 2, 3]], [0.75, 5.0, 0.5])
+    # Click on 4 (not shown: appended), then the user leaves: target = reward, no future.
+    q_update(t, (0,), np.array([1]), 4, reward=10.0, penalty=1.0, done=True)
+    np.testing.assert_allclose(t.q_row(sub)[[1, 4]], [0.75 + 0.5 * (-1 - 0.75), 5.0])
+
+
+def test_empty_state_updates_nothing_and_repeats_are_rejected():
+    t = tables()
+    q_update(t, (), np.array([1, 2]), -1, reward=10.0, penalty=1.0, done=False)
+    assert all(t.written_rows(g).size == 0 for g in (0, 1))
+    with pytest.raises(ValueError, match="repeats"):
+        q_update(t, (0,), np.array([1, 1]), -1, reward=10.0, penalty=1.0, done=False)
+
+
+def test_q_agent_learns_a_planted_preference():
+    # A miss ends the session, so a session's reward counts the clicks before the first miss.
+    env = planted_env(leave_prob=0.0, miss_cost=1.0)
+    q = GenreQTables(env.model.primary_genre, env.model.primary_names, alpha=0.3, gamma=0.4,
+                     epsilon=0.3)  # fmt: skip
+    agent = QLearningAgent(q, pad=env.pad, k=2, reward_scale=15.0, penalty=1.0)
+    before = [q.recommend((0, 1, 2), k=1).items[0], q.recommend((3, 4, 5), k=1).items[0]]
+    results = run_sessions(env, agent, n_sessions=40, seed=0)
+    # Untrained, ties go to the lowest index; trained, each group's favourite comes first.
+    assert before == [3, 0]
+    assert q.recommend((0, 1, 2), k=1).items[0] == 6
+    assert q.recommend((3, 4, 5), k=1).items[0] == 7
+    assert agent.updates == results.steps.sum()
+    # The same users with the same tables frozen at zero: almost no clicks.
+    frozen = QLearningAgent(
+        GenreQTables(env.model.primary_genre, env.model.primary_names), pad=env.pad, k=2,
+        learn_online=False,
+    )  # fmt: skip
+    static = run_sessions(env, frozen, n_sessions=40, seed=0)
+    assert results.reward.mean() > static.reward.mean() + 0.5
+
+
+def test_frozen_q_agent_neither_explores_nor_learns():
+    env = planted_env()
+    q = GenreQTables(env.model.primary_genre, env.model.primary_names, epsilon=1.0)
+    agent = QLearningAgent(q, pad=env.pad, k=2, learn_online=False)
+    run_sessions(env, agent, n_sessions=5, seed=0)
+    assert agent.updates == 0 and all(q.written_rows(g).size == 0 for g in range(q.n_tables))
+
+
+# ---- run loops ---------------------------------------------------------------------------------
+
+
+def test_run_session_bookkeeping_and_determinism():
+    env = planted_env(k=3)
+    agent = RandomAgent(env.n_items, k=3)
+    a = run_session(env, agent, np.random.default_rng(1), seed=5)
+    b = run_session(env, agent, np.random.default_rng(1), seed=5)
+    assert a == b
+    assert 0 <= a.clicks <= a.steps and a.reward == a.clicks  # rating_weight = 0
+    assert a.ctr == pytest.approx(a.clicks / a.steps)
+    assert 0 < a.diversity <= 1 and a.genres <= 2
+
+
+def test_sessions_share_users_across_agents_and_settings():
+    seeds = session_seeds(3, 10)
+    np.testing.assert_array_equal(seeds[:4], session_seeds(3, 4))
+    envs = {"off": planted_env(), "on": planted_env(drift=0.2)}
+    agents = {
+        "random": lambda s: RandomAgent(8, k=2),
+        "popular": lambda s: PopularityAgent(np.arange(8.0), k=2),
+    }
+    res = run_experiment(envs, agents, seeds=[0, 1], n_sessions=6)
+    assert len(res) == 2 * 2 * 2 * 6
+    users = res.pivot_table(index=["seed", "session"], columns=["setting", "agent"],
+                            values="user_id")  # fmt: skip
+    assert (users.nunique(axis=1) == 1).all()
+    assert res.groupby(["setting", "agent", "seed"])["coverage"].is_monotonic_increasing.all()
+
+
+# ---- aggregation -------------------------------------------------------------------------------
+
+
+def results_by_hand() -> pd.DataFrame:
+    rows = []
+    # (agent, seed, session, clicks, steps)
+    data = [
+        ("a", 0, 0, 1, 2), ("a", 0, 1, 3, 4),  # ctr 4/6
+        ("a", 1, 0, 2, 2), ("a", 1, 1, 1, 2),  # ctr 3/4
+        ("a", 2, 0, 0, 1), ("a", 2, 1, 2, 3),  # ctr 2/4
+        ("b", 0, 0, 1, 4), ("b", 0, 1, 1, 4),
+        ("b", 1, 0, 1, 2), ("b", 1, 1, 0, 2),
+        ("b", 2, 0, 1, 1), ("b", 2, 1, 0, 3),
+    ]  # fmt: skip
+    for agent, seed, session, clicks, steps in data:
+        rows.append(
+            {"setting": "s", "agent": agent, "seed": seed, "session": session, "clicks": clicks,
+             "steps": steps, "reward": float(clicks), "coverage": 0.1 * (session + 1)}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_per_seed_pools_ctr_and_averages_the_rest():
+    res = results_by_hand()
+    ctr = per_seed(res, "ctr")
+    np.testing.assert_allclose(ctr.loc[("s", "a")].to_numpy(), [4 / 6, 3 / 4, 2 / 4])
+    np.testing.assert_allclose(per_seed(res, "steps").loc[("s", "a")].to_numpy(), [3, 2, 2])
+    np.testing.assert_allclose(per_seed(res, "coverage").loc[("s", "b")].to_numpy(), [0.2] * 3)
+    with pytest.raises(ValueError, match="unknown metric"):
+        per_seed(res, "joy")
+
+
+def test_summarise_gives_a_t_interval_over_seeds():
+    res = results_by_hand()
+    table = summarise(res, metrics=["ctr"])
+    values = np.array([4 / 6, 3 / 4, 2 / 4])
+    half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
+    row = table.loc[("s", "a"), "ctr"]
+    np.testing.assert_allclose(row[["mean", "low", "high"]].to_numpy(dtype=float),
+                               [values.mean(), values.mean() - half, values.mean() + half])  # fmt: skip
+
+
+def test_paired_difference_by_hand():
+    res = results_by_hand()
+    diff = paired_difference(res, "reward", "a", "b")
+    # Per seed: a's mean reward - b's: (2 - 1), (1.5 - 0.5), (1 - 0.5).
+    d = np.array([1.0, 1.0, 0.5])
+    half = stats.t.ppf(0.975, 2) * d.std(ddof=1) / np.sqrt(3)
+    np.testing.assert_allclose(
+        diff.loc["s"].to_numpy(), [d.mean(), d.mean() - half, d.mean() + half]
+    )
+    with pytest.raises(ValueError, match="unknown agent"):
+        paired_difference(res, "reward", "a", "zz")
+
+
+def test_learning_curves_by_block():
+    res = results_by_hand()
+    curves = learning_curves(res, "ctr", block=1)
+    a = curves[curves.agent == "a"].set_index("block")
+    # Block 0 (first sessions): ctr 1/2, 2/2, 0/1 per seed.
+    assert a.loc[0, "mean"] == pytest.approx(np.mean([0.5, 1.0, 0.0]))
+    assert a.loc[1, "session"] == 2
+    with pytest.raises(ValueError, match="block"):
+        learning_curves(res, "ctr", block=0)
+
+
+def test_paired_difference_between_settings():
+    res = results_by_hand()
+    other = res.assign(setting="t", clicks=res["clicks"] * 0, reward=res["reward"] * 0.0)
+    diff = paired_difference(pd.concat([res, other]), "reward", "s", "t", between="setting")
+    # Setting t has zero reward everywhere: the difference is agent a's own per-seed means.
+    d = np.array([2.0, 1.5, 1.0])
+    half = stats.t.ppf(0.975, 2) * d.std(ddof=1) / np.sqrt(3)
+    np.testing.assert_allclose(
+        diff.loc["a"].to_numpy(), [d.mean(), d.mean() - half, d.mean() + half]
+    )
+    with pytest.raises(ValueError, match="between"):
+        paired_difference(res, "reward", "s", "t", between="seed")
+
+
+def test_genre_repeat_rate_by_hand():
+    genre = np.array([0, 0, 1, 1, 2])
+    # 0->1 same, 1->2 change, 2->3 same | 4->0 change: 2 of 4.
+    assert (
+        genre_repeat_rate([np.array([0, 1, 2, 3]), np.array([4, 0]), np.array([3])], genre) == 0.5
+    )
+    with pytest.raises(ValueError, match="at least one sequence"):
+        genre_repeat_rate([np.array([1])], genre)
+
+
+def test_simulate_log_matches_the_session_results():
+    env = planted_env(k=2)
+    log = simulate_log(env, RandomAgent(8, k=2), n_sessions=5, seed=2)
+    res = run_sessions(env, RandomAgent(8, k=2), n_sessions=5, seed=2)
+    by_session = log.groupby("session")
+    np.testing.assert_array_equal(by_session.size().to_numpy(), res.steps.to_numpy())
+    np.testing.assert_array_equal(
+        by_session["clicked"].apply(lambda c: int((c >= 0).sum())).to_numpy(), res.clicks.to_numpy()
+    )
+    assert set(log.loc[log.clicked < 0, "rating"]) == {0}
+
+
+def test_a_late_start_meets_the_same_users():
+    env = planted_env()
+    full = run_sessions(env, RandomAgent(8, k=2), n_sessions=8, seed=4)
+    late = run_sessions(env, RandomAgent(8, k=2), n_sessions=3, seed=4, start=5)
+    np.testing.assert_array_equal(late.session, [5, 6, 7])
+    np.testing.assert_array_equal(late.user_id, full.user_id.iloc[5:])
+    with pytest.raises(ValueError, match="start"):
+        run_sessions(env, RandomAgent(8, k=2), n_sessions=3, seed=4, start=-1)
+
+
+def test_mean_interval_by_hand():
+    # Three values 1, 2, 3: mean 2, sd 1, half-width t(0.975, 2) / sqrt(3) = 4.303 / 1.732.
+    mean, low, high = mean_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and high - mean == pytest.approx(4.302653 / np.sqrt(3), rel=1e-6)
+    assert mean_interval([5.0]) == (5.0, 5.0, 5.0)
+    with pytest.raises(ValueError, match="at least one"):
+        mean_interval([])
+    with pytest.raises(ValueError, match="level"):
+        mean_interval([1.0, 2.0], level=1.0)
+
+
+def test_figures_draw_one_panel_per_setting_and_metric():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    res = results_by_hand()
+    curves = learning_curves(res[res.agent == "a"], "ctr", block=1)
+    levels = summarise(res[res.agent == "b"], ["ctr"])
+    fig = plot_learning_curves(curves, levels, "ctr")
+    (ax,) = fig.axes
+    # One line for the learning agent, one dashed level for the static one.
+    assert len(ax.lines) == 2 and ax.get_title() == "s"
+    plt.close(fig)
+    fig = plot_metric_bars(summarise(res, ["ctr", "reward"]), ["ctr", "reward"])
+    assert [a.get_title() for a in fig.axes] == ["ctr", "reward"]
+    assert all(len(a.patches) == 2 for a in fig.axes)  # two agents, one setting
+    plt.close(fig)
