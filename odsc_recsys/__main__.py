@@ -187,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--k", type=int, default=10, help="list length during training (10)")
     tr.add_argument("--seed", type=int, default=0, help="seed of the exploration (0)")
     tr.add_argument("--n-items", type=int, default=627, help="catalogue size (627)")
-    tr.add_argument("--storage", choices=["dense", "lazy"], default="dense",
-                    help="dense tables (the paper's) or rows allocated on first write")  # fmt: skip
+    tr.add_argument("--storage", choices=["dense", "lazy", "sparse"], default="dense",
+                    help="dense tables (the paper's), lazy rows (allocated on first write) or "
+                    "sparse rows (only the written entries); all give the same values")  # fmt: skip
     tr.add_argument("--readable", action="store_true",
                     help="use the readable Python loop instead of the compiled fast path")  # fmt: skip
     tr.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -120,6 +120,44 @@ def _decompose(items, genre_of, local, sizes, offsets, out_rows, out_first, out_
 
 
 @_jit
+def _merge_rows(flat, rows, n_sub, merged):
+    """``merged[c] = max over the first n_sub rows of flat[row, c]``, in the table dtype."""
+    n_items = flat.shape[1]
+    for c in range(n_items):
+        merged[c] = flat[rows[0], c]
+    for t in range(1, n_sub):
+        r = rows[t]
+        for c in range(n_items):
+            v = flat[r, c]
+            if v > merged[c]:
+                merged[c] = v
+
+
+@_jit
+def _top_k_into(merged, kk, top_idx, top_val):
+    """The ``kk`` best indices of ``merged`` into ``top_idx``, best first, ties by lower index.
+
+    One pass with a stable insertion into a buffer of ``kk``: a value enters only if it beats
+    the current last one strictly, so an earlier (lower) index wins a tie.
+    """
+    filled = 0
+    for c in range(len(merged) if kk > 0 else 0):
+        v = merged[c]
+        if filled == kk and not v > top_val[kk - 1]:
+            continue
+        pos = filled if filled < kk else kk - 1
+        while pos > 0 and v > top_val[pos - 1]:
+            if pos < kk:
+                top_val[pos] = top_val[pos - 1]
+                top_idx[pos] = top_idx[pos - 1]
+            pos -= 1
+        top_val[pos] = v
+        top_idx[pos] = c
+        if filled < kk:
+            filled += 1
+
+
+@_jit
 def _replay_epoch(
     flat, written, states, targets, genre_of, local, sizes, offsets,
     k, alpha, gamma, epsilon, reward, penalty, u, use_rng,
@@ -147,15 +185,7 @@ def _replay_epoch(
         items = states[j]
         target = targets[j]
         n_sub = _decompose(items, genre_of, local, sizes, offsets, rows, first, second)
-        # merged Q: max over the sub-states' rows, in the table dtype
-        for c in range(n_items):
-            merged[c] = flat[rows[0], c]
-        for t in range(1, n_sub):
-            r = rows[t]
-            for c in range(n_items):
-                v = flat[r, c]
-                if v > merged[c]:
-                    merged[c] = v
+        _merge_rows(flat, rows, n_sub, merged)
         n_blocked = len(items)
         for i in range(n_blocked):
             blocked[i] = items[i]
@@ -163,22 +193,7 @@ def _replay_epoch(
         for i in range(n_blocked):
             merged[blocked[i]] = neg_inf
         kk = min(k, n_items - n_blocked)
-        # top kk by decreasing value, ties by lower index: a stable insertion into a buffer
-        filled = 0
-        for c in range(n_items if kk > 0 else 0):
-            v = merged[c]
-            if filled == kk and not v > top_val[kk - 1]:
-                continue
-            pos = filled if filled < kk else kk - 1
-            while pos > 0 and v > top_val[pos - 1]:
-                if pos < kk:
-                    top_val[pos] = top_val[pos - 1]
-                    top_idx[pos] = top_idx[pos - 1]
-                pos -= 1
-            top_val[pos] = v
-            top_idx[pos] = c
-            if filled < kk:
-                filled += 1
+        _top_k_into(merged, kk, top_idx, top_val)
         # epsilon-greedy, slot by slot, exactly as GenreQTables._select
         n_chosen = 0
         if use_rng and epsilon > 0.0 and kk > 0:
@@ -376,14 +391,7 @@ def _recommend_batch(flat, states, excl_ptr, excl_idx, genre_of, local, sizes, o
     for j in range(states.shape[0]):
         items = states[j]
         n_sub = _decompose(items, genre_of, local, sizes, offsets, rows, first, second)
-        for c in range(n_items):
-            merged[c] = flat[rows[0], c]
-        for t in range(1, n_sub):
-            r = rows[t]
-            for c in range(n_items):
-                v = flat[r, c]
-                if v > merged[c]:
-                    merged[c] = v
+        _merge_rows(flat, rows, n_sub, merged)
         n_blocked = 0
         for i in range(3):
             if merged[items[i]] != neg_inf:
@@ -394,21 +402,7 @@ def _recommend_batch(flat, states, excl_ptr, excl_idx, genre_of, local, sizes, o
                 n_blocked += 1
             merged[excl_idx[p]] = neg_inf
         kk = min(k, n_items - n_blocked)
-        filled = 0
-        for c in range(n_items if kk > 0 else 0):
-            v = merged[c]
-            if filled == kk and not v > top_val[kk - 1]:
-                continue
-            pos = filled if filled < kk else kk - 1
-            while pos > 0 and v > top_val[pos - 1]:
-                if pos < kk:
-                    top_val[pos] = top_val[pos - 1]
-                    top_idx[pos] = top_idx[pos - 1]
-                pos -= 1
-            top_val[pos] = v
-            top_idx[pos] = c
-            if filled < kk:
-                filled += 1
+        _top_k_into(merged, kk, top_idx, top_val)
         for p in range(kk):
             out[j, p] = top_idx[p]
 

@@ -68,7 +68,7 @@ def test_fast_replay_into_sparse_tables_continues_any_training():
     codes = genre_codes(40, 4, 5)
     data = planted_data(40, 25, 20, 5)
     tables = {s: GenreQTables(codes, list("abcd"), storage=s) for s in ("dense", "sparse")}
-    for storage, t in tables.items():
+    for t in tables.values():
         rng = np.random.default_rng(5)
         replay_train(t, data, 1, rng)
         replay_train_fast(t, data, 1, rng)
@@ -76,7 +76,7 @@ def test_fast_replay_into_sparse_tables_continues_any_training():
     assert_same_tables(tables["dense"], tables["sparse"])
     sparse = tables["sparse"]
     for g in range(sparse.n_tables):
-        for r, entries in sparse._store.rows[g].items():  # sorted, unique, in range
+        for entries in sparse._store.rows[g].values():  # sorted, unique, in range
             cols = entries["col"].tolist()
             assert cols == sorted(set(cols)) and all(0 <= c < 40 for c in cols)
 
