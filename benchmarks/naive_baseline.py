@@ -3,7 +3,8 @@
 The talk's code kept, per genre, Python lists of every 1- and 2-combination of the genre's
 movies (``itertools.combinations``), found a movie's genre by scanning each genre's column of
 movies, and found a sub-state's row with ``list.index`` over those lists, trying every
-permutation of the sub-state. This module replays training with exactly that look-up and
+permutation of the sub-state. The genre scan goes through a pandas data frame with one column per
+genre, converting each column to a list as the original did. This module replays training with exactly that look-up and
 otherwise the same algorithm as :func:`odsc_recsys.multi_table.replay_train` (same merge,
 ties, exploration draws and TD update), so the benchmark can check that it produces the same
 tables and time it on the same transitions. It is slow on purpose; do not use it.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 
 from odsc_recsys.multi_table import GenreQTables
 
@@ -23,7 +25,10 @@ class NaiveLookup:
 
     def __init__(self, tables: GenreQTables) -> None:
         self.tables = tables
-        # one "column" of movie ids per genre, scanned to find a movie's genre
+        # a data frame with one column of movie ids per genre (padded with NaN), as the
+        # original built from its CSV; a movie's genre is found by scanning the columns
+        columns = {g: pd.Series(tables.members(g)) for g in range(tables.n_tables)}
+        self.genre_data = pd.DataFrame(columns)
         self.genre_columns = [list(tables.members(g)) for g in range(tables.n_tables)]
         # per genre: [list of 1-combinations, list of 2-combinations], in the same order as rows
         self.state_space = []
@@ -35,9 +40,9 @@ class NaiveLookup:
             self.state_space.append([singles, pairs])
 
     def genre_of(self, movie: int) -> int:
-        for g, column in enumerate(self.genre_columns):
-            if movie in column:
-                return g
+        for g in self.genre_data.columns:  # the original: `if S[i] in list(genre_data[col])`
+            if movie in list(self.genre_data[g]):
+                return int(g)
         raise ValueError(f"movie {movie} has no genre")
 
     def row_of(self, genre: int, movies: tuple[int, ...]) -> int:
