@@ -6,13 +6,13 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: help setup data lab test unit nbval lint notebooks benchmark clean
+.PHONY: help setup data lab test unit nbval lint notebooks benchmark benchmark-dask clean
 
 help:
 	@echo "make lab        set up (venv, package, data) and start JupyterLab on notebooks/"
 	@echo "make test       set up, then ruff, unit tests and strict nbval on every notebook"
 	@echo "make notebooks  re-execute every notebook in place (instructors, maintainers)"
-	@echo "make benchmark  print speed and memory figures"
+	@echo "make benchmark  print speed and memory figures (make benchmark-dask: the Dask shards)"
 
 # The virtual env and the package in editable mode, rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -52,6 +52,9 @@ notebooks: data
 
 benchmark: data
 	$(PY) benchmarks/run.py
+
+benchmark-dask: data
+	$(PY) benchmarks/dask_shards.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,450 @@
+"""Tests of the sharded Q-tables: equivalence with GenreQTables, staleness, balance, recovery.
+
+Most tests run the round protocol in process (``in_process=True``: the same driver and shard
+code without Dask), which is fast enough for property tests. The cluster tests share one
+module-scoped ``LocalCluster`` (two worker processes) and connect to it by address; the
+shutdown test starts and stops its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import psutil
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from odsc_recsys.distributed import (
+    DistributedQTables,
+    QTableShard,
+    SubStateIndex,
+    plan_shards,
+)
+from odsc_recsys.metrics import evaluate
+from odsc_recsys.multi_table import GenreQTables, replay_train
+
+# A small catalogue: 30 movies in 5 genres of unequal size (sizes 11, 8, 6, 4, 1).
+GENRE_OF = np.array([0] * 11 + [1] * 8 + [2] * 6 + [3] * 4 + [4])[
+    np.random.default_rng(5).permutation(30)
+]
+NAMES = ["Drama", "Comedy", "Action", "Horror", "War"]
+N_ITEMS = len(GENRE_OF)
+
+
+def transitions(n: int, seed: int, n_items: int = N_ITEMS, width: int = 3) -> SimpleNamespace:
+    """Random transitions: ``width`` distinct movies, then a different next movie."""
+    rng = np.random.default_rng(seed)
+    rows = np.array([rng.choice(n_items, width + 1, replace=False) for _ in range(n)])
+    return SimpleNamespace(states=rows[:, :width], targets=rows[:, width])
+
+
+def assert_same_tables(dq: DistributedQTables, ref: GenreQTables) -> None:
+    for g in range(ref.n_tables):
+        np.testing.assert_array_equal(dq.table(g), ref.table(g), err_msg=f"table {g}")
+
+
+def stale_reference(
+    data: SimpleNamespace, round_size: int, rng: np.random.Generator | None, k: int = 10
+) -> GenreQTables:
+    """Rounds written out with GenreQTables's public API: each round's lists and bootstrap
+    values come from a snapshot taken at the start of the round; the updates are then applied
+    to the live tables in order, with GenreQTables's arithmetic."""
+    live = GenreQTables(GENRE_OF, NAMES)
+    n = len(data.targets)
+    for a in range(0, n, round_size):
+        snap = copy.deepcopy(live)
+        planned = []
+        for state, clicked in zip(data.states[a : a + round_size].tolist(), data.targets[a : a + round_size].tolist(), strict=True):  # fmt: skip
+            actions = snap.recommend(state, k=k, rng=rng).items
+            if clicked not in actions:
+                actions = np.append(actions, clicked)
+            nxt = (state + [clicked])[-3:]
+            future = max(float(snap.q_row(s).max()) for s in snap.decompose(nxt) if clicked in s.items)  # fmt: skip
+            planned.append((state, actions, clicked, future))
+        for state, actions, clicked, future in planned:
+            target = np.where(actions == clicked, 15.0, -5.0) + live.gamma * future
+            for sub in live.decompose(state):
+                row = live._store.writable_row(sub.genre, sub.row)  # white box: write a row
+                old = row[actions]
+                row[actions] = old + live.alpha * (target - old)
+    return live
+
+
+# ---------------------------------------------------------------------------- layout
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3))
+@settings(max_examples=60, deadline=None)
+def test_substate_ids_match_genre_tables_decompose(seed, width):
+    tables = GenreQTables(GENRE_OF, NAMES, storage="lazy")
+    index = SubStateIndex(tables)
+    rng = np.random.default_rng(seed)
+    *state, clicked = rng.choice(N_ITEMS, width + 1, replace=False).tolist()
+    subs = tables.decompose(state)
+    assert index.substate_ids(state) == [index.offsets[s.genre] + s.row for s in subs]
+    nxt = (state + [clicked])[-3:]
+    want = [index.offsets[s.genre] + s.row for s in tables.decompose(nxt) if clicked in s.items]
+    assert sorted(index.future_ids(state, clicked)) == sorted(want)
+    ids = np.array(index.substate_ids(state))
+    assert index.genre_of_ids(ids).tolist() == [s.genre for s in subs]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(1, 40))
+@settings(max_examples=40, deadline=None)
+def test_batch_decomposition_matches_one_at_a_time(seed, width, n):
+    index = SubStateIndex(GenreQTables(GENRE_OF, NAMES, storage="lazy"))
+    data = transitions(n, seed, width=width)
+    sub = index.substate_ids_batch(data.states)
+    future = index.future_ids_batch(data.states, data.targets)
+    for j, (state, clicked) in enumerate(zip(data.states.tolist(), data.targets.tolist(), strict=True)):  # fmt: skip
+        ids = index.substate_ids(state)
+        assert sub[j].tolist() == ids + [-1] * (3 - len(ids))
+        f = index.future_ids(state, clicked)
+        assert sorted(future[j][future[j] >= 0].tolist()) == sorted(f)
+
+
+def test_offsets_by_hand():
+    tables = GenreQTables(np.array([0, 0, 1, 0, 2, 1, 0]), ["D", "C", "H"], storage="lazy")
+    index = SubStateIndex(tables)
+    # Tables of 10, 3 and 1 rows (4 + 6, 2 + 1, 1 + 0).
+    assert index.offsets.tolist() == [0, 10, 13, 14]
+    # Drama holds movies 0, 1, 3, 6 at local positions 0..3. State (1, 2, 3): the Drama pair
+    # {1, 3} (locals 1, 2) is row 4 + C(2, 2) + 1 = 6; the Comedy single {2} is Comedy row 0,
+    # global 10 + 0.
+    assert index.substate_ids((1, 2, 3)) == [6, 10]
+    # Next state (2, 3, 6) after clicking 6: Drama pair {3, 6} (locals 2, 3): 4 + C(3, 2) + 2.
+    assert index.future_ids((1, 2, 3), 6) == [9]
+
+
+# ---------------------------------------------------------------------------- shard plan
+
+
+def test_plan_by_hand():
+    plan = plan_shards(np.array([5, 9, 2, 7, 4]), 2)
+    # Largest first, each to the lighter shard: 9 -> s0; 7 -> s1; 5 -> s1 (7 < 9, now 12);
+    # 4 -> s0 (9 < 12, now 13); 2 -> s1 (12 < 13, now 14).
+    assert plan.shards == ((1, 4), (0, 2, 3))
+    assert plan.loads.tolist() == [13, 14]
+    assert plan.owner.tolist() == [1, 0, 1, 1, 0]
+
+
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=25), st.integers(1, 8))
+@settings(max_examples=200, deadline=None)
+def test_plan_is_a_balanced_partition(sizes, n_shards):
+    n_shards = min(n_shards, len(sizes))
+    plan = plan_shards(np.array(sizes, dtype=np.int64), n_shards)
+    owned = sorted(g for shard in plan.shards for g in shard)
+    assert owned == list(range(len(sizes)))  # every table on exactly one shard
+    loads = plan.loads
+    assert loads.sum() == sum(sizes)
+    assert loads.max() <= loads.mean() + max(sizes)  # the list-scheduling bound
+    assert all(len(shard) >= 1 for shard in plan.shards)
+
+
+@given(st.lists(st.integers(0, 100), min_size=1, max_size=7), st.integers(1, 3))
+@settings(max_examples=100, deadline=None)
+def test_plan_is_within_graham_bound_of_the_best(sizes, n_shards):
+    """LPT's largest load is at most (4/3 - 1/(3m)) times the best possible (brute force)."""
+    n_shards = min(n_shards, len(sizes))
+    plan = plan_shards(np.array(sizes, dtype=np.int64), n_shards)
+    best = min(
+        max(
+            sum(w for w, s in zip(sizes, assign, strict=True) if s == shard)
+            for shard in range(n_shards)
+        )  # fmt: skip
+        for assign in itertools.product(range(n_shards), repeat=len(sizes))
+    )
+    assert plan.loads.max() <= (4 / 3 - 1 / (3 * n_shards)) * best + 1e-9
+
+
+def test_plan_rejects_bad_input():
+    with pytest.raises(ValueError, match="n_shards must be between 1 and the number of tables"):
+        plan_shards(np.array([1, 2]), 3)
+    with pytest.raises(ValueError, match="non-negative"):
+        plan_shards(np.array([1, -2]), 1)
+    with pytest.raises(ValueError, match="integer array"):
+        plan_shards(np.array([1.5, 2.0]), 1)
+
+
+# ---------------------------------------------------------------------------- in process
+
+
+@pytest.mark.parametrize("storage", ["dense", "lazy"])
+@given(seed=st.integers(0, 2**32 - 1), explore=st.booleans(), n_shards=st.integers(1, 5))
+@settings(max_examples=15, deadline=None)
+def test_round_of_one_equals_replay_train(storage, seed, explore, n_shards):
+    data = transitions(60, seed)
+    ref = GenreQTables(GENRE_OF, NAMES)
+    ref_log = replay_train(ref, data, epochs=2, rng=np.random.default_rng(seed) if explore else None)  # fmt: skip
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=n_shards, storage=storage) as dq:  # fmt: skip
+        log = dq.train(data, epochs=2, rng=np.random.default_rng(seed) if explore else None, round_size=1)  # fmt: skip
+        assert_same_tables(dq, ref)
+    assert log[["hit_rate", "explored"]].equals(ref_log[["hit_rate", "explored"]])
+    assert log["rounds"].tolist() == [60, 60]
+
+
+@pytest.mark.parametrize("round_size", [2, 7, 25])
+def test_larger_rounds_read_the_start_of_round(round_size):
+    data = transitions(80, seed=11)
+    want = stale_reference(data, round_size, np.random.default_rng(4))
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=3) as dq:
+        dq.train(data, rng=np.random.default_rng(4), round_size=round_size)
+        assert_same_tables(dq, want)
+        assert dq.stats.rounds == -(-80 // round_size)
+
+
+def test_vectorised_waves_equal_updates_in_order():
+    """Dense shards apply a round in waves; lazy shards one update at a time. Rounds of 200
+    on 30 movies repeat rows many times, and both must give the same tables."""
+    data = transitions(400, seed=12)
+    tables = []
+    for storage in ["dense", "lazy"]:
+        with DistributedQTables(GENRE_OF, NAMES, in_process=True, storage=storage) as dq:
+            dq.train(data, rng=np.random.default_rng(3), round_size=200, epochs=2)
+            tables.append([dq.table(g) for g in range(5)])
+    for dense, lazy in zip(*tables, strict=True):
+        np.testing.assert_array_equal(dense, lazy)
+
+
+def test_stale_rounds_differ_from_sequential():
+    """The staleness is real: with rounds of 40 the tables are not replay_train's."""
+    data = transitions(80, seed=11)
+    ref = GenreQTables(GENRE_OF, NAMES)
+    replay_train(ref, data)
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
+        dq.train(data, round_size=40)
+        assert any(not np.array_equal(dq.table(g), ref.table(g)) for g in range(5))
+
+
+def test_one_call_per_shard_per_round_and_byte_counts():
+    data = transitions(50, seed=3)
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=2) as dq:
+        dq.train(data, round_size=10)
+        stats = dq.stats
+        # 5 rounds, one call per shard each, plus the call that applies the last round.
+        assert (stats.rounds, stats.calls) == (5, 2 * 6)
+        assert stats.shard_calls == [6, 6]
+        # Every transition updates all its sub-state rows once.
+        index = dq.index
+        n_subs = sum(len(index.substate_ids(s)) for s in data.states.tolist())
+        assert stats.updates == n_subs == sum(stats.shard_updates)
+        # Each round returns the rows it reads: rows x 30 movies x 4 bytes, plus one float64
+        # bootstrap value per transition.
+        assert stats.bytes_received == stats.rows_read * N_ITEMS * 4 + 50 * 8
+
+
+def test_serving_equals_genre_tables():
+    data = transitions(200, seed=8)
+    ref = GenreQTables(GENRE_OF, NAMES, prior=np.linspace(1, 0, N_ITEMS))
+    replay_train(ref, data, rng=np.random.default_rng(1))
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True, prior=np.linspace(1, 0, N_ITEMS)) as dq:  # fmt: skip
+        dq.train(data, rng=np.random.default_rng(1), round_size=1)
+        states = [[], [3], [4, 9], *data.states[:20].tolist()]
+        excludes = [None, [0, 1], [7], *data.states[20:40].tolist()]
+        recs = dq.recommend_batch(states, k=8, excludes=excludes)
+        for j, (state, exclude) in enumerate(zip(states, excludes, strict=True)):
+            want = ref.recommend(state, k=8, exclude=exclude).items
+            np.testing.assert_array_equal(recs[j, : len(want)], want)
+            np.testing.assert_array_equal(dq.score(state), ref.score(state))
+        gathered = dq.to_genre_tables()
+        assert_same_tables(dq, gathered)
+        np.testing.assert_array_equal(gathered.prior, ref.prior)
+        assert (gathered.alpha, gathered.gamma, gathered.epsilon) == (0.8, 0.4, 0.3)
+
+
+def test_evaluate_equals_metrics_evaluate():
+    data = transitions(150, seed=2)
+    histories = {u: np.random.default_rng(u).choice(N_ITEMS, 6, replace=False) for u in range(12)}
+    test = SimpleNamespace(
+        states=np.array([h[2:5] for h in histories.values()]),
+        targets=np.array([h[5] for h in histories.values()]),
+        users=np.arange(12),
+        prefixes=lambda hs: [hs[u][:5] for u in range(12)],
+    )
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
+        dq.train(data, round_size=16)
+        got = dq.evaluate(test, k=5, histories=histories, name="q")
+        want = evaluate(dq.to_genre_tables().as_recommender(), test, k=5, histories=histories, name="q")  # fmt: skip
+        assert got.equals(want)
+        slow = evaluate(dq.as_recommender("q"), test, k=5, histories=histories, name="q")
+        assert slow.equals(want)
+
+
+def test_checkpoint_and_resume(tmp_path):
+    data = transitions(90, seed=6)
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True, checkpoint_every=4, checkpoint_dir=tmp_path) as dq:  # fmt: skip
+        dq.train(data, round_size=10)  # 9 rounds: checkpoints at 4, 8 and the end (9)
+        assert (dq.checkpoint_round, dq.committed_round) == (9, 9)
+        tables = [dq.table(g) for g in range(5)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.json", "round-00000009"]
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=4, checkpoint_dir=tmp_path, resume=True) as dq:  # fmt: skip
+        assert dq.committed_round == 9
+        for g in range(5):
+            np.testing.assert_array_equal(dq.table(g), tables[g])
+    with pytest.raises(ValueError, match="already holds a checkpoint"):
+        DistributedQTables(GENRE_OF, NAMES, in_process=True, checkpoint_dir=tmp_path)
+    with pytest.raises(ValueError, match="the checkpoint's n_items is 30"):
+        DistributedQTables(np.zeros(31, dtype=int), ["a"], in_process=True, checkpoint_dir=tmp_path, resume=True)  # fmt: skip
+
+
+def test_shard_is_idempotent_per_round_and_refuses_gaps():
+    shard = QTableShard([0], [0, 3], n_items=4, alpha=0.5)
+    updates = SimpleNamespace(
+        ids=np.array([1]),
+        entry_tx=np.array([0]),
+        offsets=np.array([0, 2]),
+        actions=np.array([0, 3]),
+        targets=np.array([10.0, -2.0]),
+    )
+    shard.step(1, updates, None)
+    shard.step(1, updates, None)  # a retried call: not applied twice
+    np.testing.assert_array_equal(shard.table(0)[1], [5.0, 0.0, 0.0, -1.0])
+    with pytest.raises(RuntimeError, match="rounds in between must be replayed"):
+        shard.step(3, updates, None)
+
+
+def test_bad_input_is_refused():
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
+        with pytest.raises(ValueError, match="already in its state"):
+            dq.train(SimpleNamespace(states=np.array([[1, 2, 3]]), targets=np.array([2])))
+        with pytest.raises(ValueError, match="unknown movie index 30"):
+            dq.train(SimpleNamespace(states=np.array([[1, 2, 30]]), targets=np.array([4])))
+        with pytest.raises(ValueError, match="same movie twice"):
+            dq.train(SimpleNamespace(states=np.array([[1, 1, 2]]), targets=np.array([4])))
+        with pytest.raises(ValueError, match="round_size must be a positive integer"):
+            dq.train(transitions(3, 0), round_size=0)
+        with pytest.raises(ValueError, match="at most 3 movies"):
+            dq.recommend([1, 2, 3, 4])
+    with pytest.raises(RuntimeError, match="closed"):
+        dq.recommend([1])
+    with pytest.raises(ValueError, match="storage must be one of"):
+        DistributedQTables(GENRE_OF, NAMES, in_process=True, storage="sparse")
+    with pytest.raises(ValueError, match="alpha"):
+        DistributedQTables(GENRE_OF, NAMES, in_process=True, alpha=0.0)
+    with pytest.raises(ValueError, match="checkpoint_dir must name a folder every worker"):
+        DistributedQTables(GENRE_OF, NAMES, address="tcp://127.0.0.1:1", checkpoint_every=5)
+
+
+# ---------------------------------------------------------------------------- on a cluster
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as local:
+        yield local
+
+
+def test_cluster_round_of_one_equals_replay_train(cluster):
+    data = transitions(80, seed=21)
+    for rng_seed in [None, 9]:
+        ref = GenreQTables(GENRE_OF, NAMES)
+        replay_train(ref, data, rng=None if rng_seed is None else np.random.default_rng(rng_seed))
+        with DistributedQTables(GENRE_OF, NAMES, address=cluster.scheduler_address) as dq:
+            assert dq.plan.n_shards == 2
+            assert len(set(dq.shard_workers)) == 2  # one shard per worker process
+            dq.train(data, rng=None if rng_seed is None else np.random.default_rng(rng_seed), round_size=1)  # fmt: skip
+            assert_same_tables(dq, ref)
+            # Serving fans out to the shards and merges: the same lists as one process.
+            recs = dq.recommend_batch(data.states[:30].tolist(), k=10)
+            for j in range(30):
+                np.testing.assert_array_equal(recs[j], ref.recommend(data.states[j], k=10).items)
+
+
+def test_cluster_rounds_equal_in_process_rounds(cluster):
+    data = transitions(300, seed=22)
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as local:
+        local.train(data, rng=np.random.default_rng(2), round_size=32)
+        with DistributedQTables(GENRE_OF, NAMES, address=cluster.scheduler_address) as dq:
+            dq.train(data, rng=np.random.default_rng(2), round_size=32)
+            for g in range(5):
+                np.testing.assert_array_equal(dq.table(g), local.table(g))
+            assert dq.stats.bytes_sent == local.stats.bytes_sent
+            assert dq.stats.bytes_received == local.stats.bytes_received
+
+
+def test_cluster_recovers_a_killed_worker(cluster, tmp_path):
+    """Kill the worker process of shard 0 after round 10 of 15 (checkpoints every 4 rounds):
+    the shard is rebuilt from the round-8 checkpoint, rounds 9-10 are replayed from the log,
+    the round in flight is retried, and the tables equal an uninterrupted run's exactly."""
+    data = transitions(300, seed=23)
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as local:
+        local.train(data, rng=np.random.default_rng(5), round_size=20)
+        want = [local.table(g) for g in range(5)]
+    with DistributedQTables(
+        GENRE_OF,
+        NAMES,
+        address=cluster.scheduler_address,
+        checkpoint_every=4,
+        checkpoint_dir=tmp_path,
+    ) as dq:
+        before = dq.worker_pids()
+        killed = []
+
+        def crash(round_: int) -> None:
+            if round_ == 10:
+                proc = psutil.Process(before[0])
+                proc.kill()
+                proc.wait(timeout=10)
+                killed.append(round_)
+
+        start = time.monotonic()
+        dq.train(data, rng=np.random.default_rng(5), round_size=20, on_round=crash)
+        assert time.monotonic() - start < 60  # detected via the scheduler, not a 30 s timeout
+        assert killed == [10]
+        assert (dq.stats.recoveries, dq.stats.replayed_rounds) == (1, 2)  # rounds 9 and 10
+        assert (dq.committed_round, dq.checkpoint_round) == (15, 15)
+        after = dq.worker_pids()
+        assert after[0] != before[0] and after[1] == before[1]
+        for g in range(5):
+            np.testing.assert_array_equal(dq.table(g), want[g], err_msg=f"table {g}")
+
+
+def test_unreachable_scheduler_raises_a_clear_error():
+    start = time.monotonic()
+    with pytest.raises(ConnectionError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:1' within 1 s"):  # fmt: skip
+        DistributedQTables(GENRE_OF, NAMES, address="tcp://127.0.0.1:1", connect_timeout=1)
+    assert time.monotonic() - start < 10
+    with pytest.raises(ValueError, match="invalid scheduler address 'no-port'"):
+        DistributedQTables(GENRE_OF, NAMES, address="no-port", connect_timeout=1)
+
+
+def _worker_processes() -> set[int]:
+    """Child processes of this test process, except multiprocessing's resource tracker (one
+    per interpreter, shared, not a worker)."""
+    out = set()
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(proc.cmdline()):
+                out.add(proc.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def test_clean_shutdown_leaves_no_worker_processes():
+    before = _worker_processes()
+    with DistributedQTables(GENRE_OF, NAMES, n_workers=2, checkpoint_every=2) as dq:
+        during = _worker_processes() - before
+        pids = set(dq.worker_pids().values())
+        assert pids <= during and len(pids) == 2
+        folder = dq.checkpoint_dir
+        dq.train(transitions(40, seed=1), round_size=10)
+    gone, alive = psutil.wait_procs([psutil.Process(p) for p in during if psutil.pid_exists(p)], timeout=10)  # fmt: skip
+    assert not alive
+    assert not (_worker_processes() - before)
+    assert folder is not None and not __import__("os").path.exists(folder)  # temp folder gone
+    dq.close()  # closing twice is harmless
