@@ -31,6 +31,7 @@ from .multi_table import (
     GenreQTables,
     _check_finite,
     _check_k,
+    _check_transitions,
     _LazyStore,
     _SparseStore,
     replay_train,
@@ -298,16 +299,13 @@ def replay_train_fast(
         if not HAVE_NUMBA:
             warnings.warn("numba is not installed: using the readable replay_train", stacklevel=2)
         return replay_train(tables, transitions, epochs, rng, reward, penalty, k)
-    if len(states) != len(targets):
-        raise ValueError(f"{len(states)} states but {len(targets)} targets")
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     k = _check_k(k)
     reward = _check_finite(reward, "reward")
     penalty = _check_finite(penalty, "penalty")
-    states = states.astype(np.int64)
-    targets = targets.astype(np.int64)
-    _validate(tables, states, targets)
+    # the readable version's checks, shared
+    states, targets = _check_transitions(tables, transitions)
 
     sizes = tables.genre_sizes.astype(np.int64)
     rows_per_table = tables.table_rows.astype(np.int64)
@@ -350,26 +348,6 @@ def replay_train_fast(
         else:
             store.tables[g][:] = block
     return pd.DataFrame(out)
-
-
-def _validate(tables: GenreQTables, states: np.ndarray, targets: np.ndarray) -> None:
-    """The readable version's checks, vectorised: known ids, no repeats, new targets."""
-    n = tables.n_items
-    for name, arr in (("state", states), ("next movie", targets)):
-        bad = arr[(arr < 0) | (arr >= n)]
-        if bad.size:
-            raise ValueError(
-                f"unknown movie index {int(bad[0])} in a {name}: catalogue indices run from 0 "
-                f"to {n - 1}"
-            )
-    s = np.sort(states, axis=1)
-    dup = np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1))
-    if dup.size:
-        raise ValueError(f"a state cannot hold the same movie twice, got {states[dup[0]].tolist()}")
-    clash = np.flatnonzero((states == targets[:, None]).any(axis=1))
-    if clash.size:
-        j = clash[0]
-        raise ValueError(f"next movie {targets[j]} is already in its state {states[j].tolist()}")
 
 
 # ---------------------------------------------------------------------------------------------

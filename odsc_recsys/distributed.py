@@ -78,8 +78,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from .metrics import PAD, metrics_row
-from .multi_table import GenreQTables
-from .protocol import Recommender, as_history
+from .multi_table import GenreQTables, QTablePolicy
+from .protocol import as_history
 from .state_space import format_bytes
 
 __all__ = [
@@ -1926,22 +1926,13 @@ class DistributedQTables:
         )
 
 
-class DistributedPolicy(Recommender):
+class DistributedPolicy(QTablePolicy):
     """The greedy policy of :class:`DistributedQTables` as a
     :class:`~odsc_recsys.protocol.Recommender` (``score`` and ``recommend`` use the last 3
-    movies of the history)."""
+    movies of the history, as :class:`~odsc_recsys.multi_table.QTablePolicy` does)."""
 
     def __init__(self, tables: DistributedQTables, name: str = "distributed q-tables") -> None:
-        self.tables = tables
-        self.n_items = tables.n_items
-        self.name = name
-
-    def fit(self, *args: object, **kwargs: object) -> DistributedPolicy:
-        return self
-
-    def score(self, history: Iterable[int]) -> np.ndarray:
-        hist = as_history(history, self.n_items)
-        return self.tables.score(hist[-HISTORY_LENGTH:])
+        super().__init__(tables, name)  # type: ignore[arg-type]
 
     def recommend(
         self, history: Iterable[int], k: int = 10, exclude: Iterable[int] | None = None
