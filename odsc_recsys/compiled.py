@@ -34,6 +34,7 @@ from .multi_table import (
     _check_transitions,
     _LazyStore,
     _SparseStore,
+    epoch_stats,
     replay_train,
 )
 
@@ -324,14 +325,7 @@ def replay_train_fast(
             offsets, k, tables.alpha, tables.gamma, tables.epsilon, reward, penalty, u, use_rng,
         )  # fmt: skip
         n = len(states)
-        out.append(
-            {
-                "epoch": epoch,
-                "transitions": n,
-                "hit_rate": hits / n if n else float("nan"),
-                "explored": explored / listed if listed else float("nan"),
-            }
-        )
+        out.append(epoch_stats(epoch, n, hits, explored, listed))
 
     # Write the trained values back into the tables' own storage: whole tables when dense;
     # the rows the loop touched when lazy; when sparse, each touched row's non-zero entries

@@ -78,7 +78,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .metrics import PAD, metrics_row
-from .multi_table import GenreQTables, QTablePolicy
+from .multi_table import GenreQTables, QTablePolicy, epoch_stats
 from .protocol import as_history
 from .state_space import format_bytes
 
@@ -1563,7 +1563,8 @@ class DistributedQTables:
         stats.transitions = len(prep.targets) * int(epochs)
         stats.seconds = time.perf_counter() - start
         stats.driver_seconds = driver
-        return pd.DataFrame(out)
+        # the columns of replay_train's log, with the number of rounds after the transitions
+        return pd.DataFrame(out)[["epoch", "transitions", "rounds", "hit_rate", "explored"]]
 
     def _train_rounds(
         self,
@@ -1598,15 +1599,7 @@ class DistributedQTables:
                 driver += time.perf_counter() - t0
                 if on_round is not None:
                     on_round(self._round)
-            out.append(
-                {
-                    "epoch": epoch,
-                    "transitions": n,
-                    "rounds": rounds,
-                    "hit_rate": hits / n if n else float("nan"),
-                    "explored": explored / listed if listed else float("nan"),
-                }
-            )
+            out.append({"rounds": rounds, **epoch_stats(epoch, n, hits, explored, listed)})
         self._exchange(None, final=True)  # apply the last round (and checkpoint it)
         return out, driver, start
 

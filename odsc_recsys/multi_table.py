@@ -258,7 +258,30 @@ class _DenseStore:
         return sum(a.size for a in self.tables)
 
 
-class _LazyStore:
+class _RowDictStore:
+    """Shared by the lazy and sparse stores: one dict ``row -> array`` per table, a row
+    allocated on first write."""
+
+    rows: list[dict[int, np.ndarray]]
+
+    def written_rows(self, t: int) -> np.ndarray:
+        return np.array(sorted(self.rows[t]), dtype=np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        # Measured with sys.getsizeof: array objects (header + data), int keys, dict tables.
+        total = sys.getsizeof(self.rows)
+        for table in self.rows:
+            total += sys.getsizeof(table)
+            total += sum(sys.getsizeof(r) + sys.getsizeof(a) for r, a in table.items())
+        return total
+
+    @property
+    def n_allocated_rows(self) -> int:
+        return sum(len(t) for t in self.rows)
+
+
+class _LazyStore(_RowDictStore):
     """A dict ``row -> array`` per table; a row is allocated when first written.
 
     Reads of a missing row return a shared read-only row of zeros and allocate nothing.
@@ -289,28 +312,12 @@ class _LazyStore:
             out[r] = values
         return out
 
-    def written_rows(self, t: int) -> np.ndarray:
-        return np.array(sorted(self.rows[t]), dtype=np.int64)
-
-    @property
-    def nbytes(self) -> int:
-        # Measured with sys.getsizeof: array objects (header + data), int keys, dict tables.
-        total = sys.getsizeof(self.rows)
-        for table in self.rows:
-            total += sys.getsizeof(table)
-            total += sum(sys.getsizeof(r) + sys.getsizeof(a) for r, a in table.items())
-        return total
-
-    @property
-    def n_allocated_rows(self) -> int:
-        return sum(len(t) for t in self.rows)
-
     @property
     def n_stored_values(self) -> int:
         return self.n_allocated_rows * self.n_cols
 
 
-class _SparseStore:
+class _SparseStore(_RowDictStore):
     """A dict ``row -> entries`` per table, holding only the columns ever written.
 
     A row's entries are one numpy structured array with fields ``col`` (int16 when there are
@@ -372,22 +379,6 @@ class _SparseStore:
         for r, entries in self.rows[t].items():
             out[r, entries["col"]] = entries["val"]
         return out
-
-    def written_rows(self, t: int) -> np.ndarray:
-        return np.array(sorted(self.rows[t]), dtype=np.int64)
-
-    @property
-    def nbytes(self) -> int:
-        # As for _LazyStore: the entry arrays (header + data), int keys, dict tables.
-        total = sys.getsizeof(self.rows)
-        for table in self.rows:
-            total += sys.getsizeof(table)
-            total += sum(sys.getsizeof(r) + sys.getsizeof(e) for r, e in table.items())
-        return total
-
-    @property
-    def n_allocated_rows(self) -> int:
-        return sum(len(t) for t in self.rows)
 
     @property
     def n_stored_values(self) -> int:
@@ -1365,15 +1356,19 @@ def replay_train(
                 chosen.append(target)  # the movie the user really watched is always updated
             tables._apply_update(items, subs, chosen, target, reward, penalty)
         n = len(target_list)
-        out.append(
-            {
-                "epoch": epoch,
-                "transitions": n,
-                "hit_rate": hits / n if n else float("nan"),
-                "explored": explored / listed if listed else float("nan"),
-            }
-        )
+        out.append(epoch_stats(epoch, n, hits, explored, listed))
     return pd.DataFrame(out)
+
+
+def epoch_stats(epoch: int, n: int, hits: int, explored: int, listed: int) -> dict[str, float]:
+    """One row of a replay log: the share of lists that held the next movie before it was
+    appended (``hit_rate``) and the share of exploratory slots (``explored``)."""
+    return {
+        "epoch": epoch,
+        "transitions": n,
+        "hit_rate": hits / n if n else float("nan"),
+        "explored": explored / listed if listed else float("nan"),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
