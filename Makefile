@@ -6,13 +6,15 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: help setup data lab test unit nbval lint notebooks benchmark benchmark-dask clean
+.PHONY: help setup data lab test unit nbval lint notebooks benchmark benchmark-dask benchmark-deep benchmark-deep-tuning clean
 
 help:
 	@echo "make lab        set up (venv, package, data) and start JupyterLab on notebooks/"
 	@echo "make test       set up, then ruff, unit tests and strict nbval on every notebook"
 	@echo "make notebooks  re-execute every notebook in place (instructors, maintainers)"
 	@echo "make benchmark  print speed and memory figures (make benchmark-dask: the Dask shards)"
+	@echo "make benchmark-deep  compile, training and scoring times and memory of the Q-networks"
+	@echo "make benchmark-deep-tuning  the validation search behind the Q-networks' defaults"
 
 # The virtual env and the package in editable mode, rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -55,6 +57,12 @@ benchmark: data
 
 benchmark-dask: data
 	$(PY) benchmarks/dask_shards.py
+
+benchmark-deep: data
+	$(PY) benchmarks/deep.py
+
+benchmark-deep-tuning: data
+	$(PY) benchmarks/deep_tuning.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

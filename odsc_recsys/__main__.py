@@ -3,12 +3,28 @@
 Commands
 --------
 fetch-data  Download and verify MovieLens-100K into the data folder (GroupLens, else PyPI).
-train       Replay-train per-genre Q-tables on the training split and save them (.npz).
-evaluate    Evaluate saved tables on the validation or test split.
+train       Train a model on the training split and save it (.npz): per-genre Q-tables
+            (``--model qtables``, the default) or a Q-network (``--model dqn``, ``dueling``,
+            ``sqn`` or ``supervised``, early-stopped on the validation split).
+evaluate    Evaluate saved Q-tables (``--tables FILE``) or a saved network (``--network FILE``)
+            on the validation or test split.
 recommend   Recommend movies after three movies given by title or MovieLens id.
 
-Bad input (a missing or corrupt tables file, an unknown movie, the wrong number of movies)
-prints one clear ``error:`` line and exits with status 2.
+Examples::
+
+    python -m odsc_recsys train --out tables.npz
+    python -m odsc_recsys train --model dqn --out dqn.npz
+    python -m odsc_recsys train --model sqn --head q --max-epochs 5 --out sqn.npz
+    python -m odsc_recsys evaluate --network dqn.npz
+    python -m odsc_recsys recommend --network dqn.npz --movies "Star Wars" Fargo Contact
+
+``--model`` is optional for ``evaluate`` and ``recommend`` (the file says what it holds); when
+given, it must match the file. Options of one family of models (``--alpha`` for the tables,
+``--hidden`` for the networks, ...) are refused with the other.
+
+Bad input (a missing or corrupt file, a file of the wrong kind, an option out of range, an
+unknown movie, the wrong number of movies) prints one clear ``error:`` line and exits with
+status 2.
 """
 
 from __future__ import annotations
@@ -20,9 +36,68 @@ from pathlib import Path
 
 EXIT_USAGE = 2
 
+#: What ``train --model`` can train; every model but the first is a Q-network.
+MODELS = ("qtables", "dqn", "dueling", "sqn", "supervised")
+NETWORK_MODELS = MODELS[1:]
+
+#: Defaults of the Q-table options (the paper's as-published hyperparameters).
+QTABLE_DEFAULTS = {
+    "epochs": 3, "alpha": 0.8, "gamma": 0.4, "epsilon": 0.3, "reward": 15.0, "penalty": 5.0,
+    "k": 10, "storage": "dense", "readable": False,
+}  # fmt: skip
+
+#: Options that only the Q-tables use: flag -> attribute.
+QTABLE_FLAGS = {
+    "--epochs": "epochs", "--alpha": "alpha", "--epsilon": "epsilon", "--reward": "reward",
+    "--penalty": "penalty", "--storage": "storage", "--readable": "readable",
+}  # fmt: skip
+
+#: Options that set a NetConfig field: flag -> field (also the argparse attribute).
+NETWORK_FLAGS = {
+    "--gamma": "gamma", "--max-epochs": "max_epochs", "--patience": "patience",
+    "--learning-rate": "learning_rate", "--batch-size": "batch_size", "--hidden": "hidden",
+    "--embed-dim": "embed_dim", "--k": "k",
+}  # fmt: skip
+
+#: How ``recommend`` names each kind of network.
+MODEL_LABELS = {
+    "dqn": "DQN",
+    "dueling": "dueling DQN",
+    "sqn": "SQN",
+    "supervised": "supervised network",
+}
+
+#: The SQN's heads (``odsc_recsys.deep.models.SQN_HEADS``).
+SQN_HEADS = ("supervised", "q")
+
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
+
+
+def _flag_message(flag: str, field: str, err: Exception) -> str:
+    """``"gamma must be in ..."`` -> ``"--gamma must be in ..."``: name the flag the user typed."""
+    msg = str(err)
+    if msg.startswith(f"{field} "):
+        return f"{flag}{msg[len(field) :]}"
+    return f"{flag}: {msg}"
 
 
 def _cmd_fetch_data(args: argparse.Namespace) -> int:
@@ -41,6 +116,42 @@ def _cmd_fetch_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tutorial_data(n_items: int, flag: str = "--n-items"):
+    from .sessions import load_tutorial_data
+
+    try:
+        return load_tutorial_data(n_items=n_items)
+    except ValueError as err:  # more movies than MovieLens has
+        raise CliError(_flag_message(flag, "n", err)) from None
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def _network_model_name(model) -> str:
+    """The ``--model`` value that trains this network."""
+    return "dueling" if model.kind == "dqn" and model.config.dueling else model.kind
+
+
+def _holds_network(path: Path) -> str | None:
+    """The ``--model`` name if ``path`` is a readable network file, else None."""
+    from .deep import load_network
+
+    try:
+        return _network_model_name(load_network(path))
+    except (ValueError, FileNotFoundError):
+        return None
+
+
+def _holds_tables(path: Path) -> bool:
+    from .multi_table import GenreQTables
+
+    try:
+        return isinstance(GenreQTables.load(path), GenreQTables)
+    except ValueError:
+        return False
+
+
 def _load_tables(path: str, n_items: int | None = None):
     from .multi_table import GenreQTables
 
@@ -50,6 +161,11 @@ def _load_tables(path: str, n_items: int | None = None):
     try:
         tables = GenreQTables.load(p)
     except ValueError as err:
+        kind = _holds_network(p)
+        if kind is not None:
+            raise CliError(
+                f"{path!r} holds a {kind} network, not Q-tables: give it with --network"
+            ) from None
         raise CliError(str(err)) from None
     if not isinstance(tables, GenreQTables):
         raise CliError(f"{path!r} holds a single full-state table, not per-genre tables")
@@ -60,9 +176,7 @@ def _data_for(tables, genre_strategy: str = "paper"):
     """The tutorial data whose catalogue these tables were trained on (checked)."""
     import numpy as np
 
-    from .sessions import load_tutorial_data
-
-    data = load_tutorial_data(n_items=tables.n_items)
+    data = _tutorial_data(tables.n_items, flag=f"the tables' catalogue of {tables.n_items}:")
     codes, names = data.catalog.primary_genres(genre_strategy)
     if list(names) != list(tables.genre_names) or not np.array_equal(codes, tables.genre_of):
         raise CliError(
@@ -72,24 +186,119 @@ def _data_for(tables, genre_strategy: str = "paper"):
     return data
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    import numpy as np
+def _load_network(path: str):
+    """A saved network and the tutorial data of its catalogue (checked by ``load_network``)."""
+    from .deep import load_network
 
-    from .sessions import load_tutorial_data
-    from .training import TrainConfig, train
-
+    p = Path(path)
     try:
-        config = TrainConfig(alpha=args.alpha, gamma=args.gamma, epsilon=args.epsilon,
-                             reward=args.reward, penalty=args.penalty, k=args.k,
-                             epochs=args.epochs, storage=args.storage)  # fmt: skip
+        first = load_network(p)
+    except FileNotFoundError as err:
+        raise CliError(f"{err} (create it with: train --model dqn --out FILE)") from None
+    except ValueError as err:
+        if p.is_file() and _holds_tables(p):
+            raise CliError(
+                f"{path!r} holds per-genre Q-tables, not a network: give it with --tables"
+            ) from None
+        raise CliError(str(err)) from None
+    data = _tutorial_data(first.n_items, flag=f"the network's catalogue of {first.n_items}:")
+    try:
+        model = load_network(p, item_ids=data.catalog.item_ids)
+    except (ValueError, FileNotFoundError) as err:
+        raise CliError(str(err)) from None
+    return model, data
+
+
+def _load_model(args: argparse.Namespace):
+    """``(model, data, kind)`` from ``--tables`` or ``--network``, checked against ``--model``."""
+    if args.tables is not None:
+        if args.model not in (None, "qtables"):
+            raise CliError(
+                f"--model {args.model} is a network: give its file with --network "
+                "(--tables is for per-genre Q-tables)"
+            )
+        tables = _load_tables(args.tables)
+        return tables, _data_for(tables), "qtables"
+    if args.model == "qtables":
+        raise CliError("--model qtables needs --tables FILE (--network is for Q-networks)")
+    model, data = _load_network(args.network)
+    kind = _network_model_name(model)
+    if args.model is not None and args.model != kind:
+        raise CliError(f"--model {args.model} does not match {args.network!r}, which holds a "
+                       f"{kind} network")  # fmt: skip
+    return model, data, kind
+
+
+# -- train ------------------------------------------------------------------------------------
+
+
+def _given(args: argparse.Namespace, flags: dict[str, str]) -> list[str]:
+    return [flag for flag, attr in flags.items() if getattr(args, attr) is not None]
+
+
+def _qtable_config(args: argparse.Namespace):
+    """The TrainConfig of ``train --model qtables`` (unset options take the paper's values)."""
+    from .training import TrainConfig
+
+    wrong = _given(args, {f: a for f, a in NETWORK_FLAGS.items() if f not in ("--gamma", "--k")})
+    if args.head is not None:
+        wrong.append("--head")
+    if wrong:
+        raise CliError(f"{wrong[0]} is an option of the network models "
+                       f"({', '.join(NETWORK_MODELS)}), not of --model qtables")  # fmt: skip
+    values = {
+        name: default if getattr(args, name) is None else getattr(args, name)
+        for name, default in QTABLE_DEFAULTS.items()
+    }
+    readable = values.pop("readable")
+    try:
+        return TrainConfig(**values), readable
     except ValueError as err:
         raise CliError(str(err)) from None
-    out = Path(args.out)
+
+
+def _net_config(args: argparse.Namespace):
+    """The NetConfig of ``train --model <network>``: NetConfig's defaults, with the options
+    given. Each option is checked alone, so the error names the flag that is out of range."""
+    from .deep import NetConfig
+
+    wrong = _given(args, QTABLE_FLAGS)
+    if wrong:
+        raise CliError(f"{wrong[0]} is an option of --model qtables, not of --model "
+                       f"{args.model}")  # fmt: skip
+    if args.head is not None and args.model != "sqn":
+        raise CliError(f"--head is an option of --model sqn, not of --model {args.model}")
+    base = NetConfig()
+    changes: dict[str, object] = {"dueling": args.model == "dueling"}
+    for flag, field in NETWORK_FLAGS.items():
+        value = getattr(args, field)
+        if value is None:
+            continue
+        try:
+            base.with_(**{field: value})
+        except ValueError as err:
+            raise CliError(_flag_message(flag, field, err)) from None
+        changes[field] = value
+    return base.with_(**changes)
+
+
+def _out_path(text: str) -> Path:
+    out = Path(text)
     if not out.parent.is_dir():
         raise CliError(f"folder {str(out.parent)!r} for --out does not exist")
-    data = load_tutorial_data(n_items=args.n_items)
+    return out
+
+
+def _train_tables(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .training import train
+
+    config, readable = _qtable_config(args)
+    out = _out_path(args.out)
+    data = _tutorial_data(args.n_items)
     tables, curve = train(data.catalog, data.split.train, config,
-                          np.random.default_rng(args.seed), fast=not args.readable,
+                          np.random.default_rng(args.seed), fast=not readable,
                           progress=not args.quiet)  # fmt: skip
     tables.save(out)
     last = curve.iloc[-1]
@@ -101,14 +310,57 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_network(model: str, config, head: str | None):
+    from .deep import DQNRecommender, SQNRecommender, SupervisedRecommender
+
+    if model in ("dqn", "dueling"):
+        return DQNRecommender(config)  # config.dueling tells them apart
+    if model == "sqn":
+        return SQNRecommender(config, head=head or "supervised")
+    return SupervisedRecommender(config)
+
+
+def _train_network(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    config = _net_config(args)
+    out = _out_path(args.out)
+    data = _tutorial_data(args.n_items)
+    model = _new_network(args.model, config, args.head)
+    model.fit(data.split.train, data.catalog.n_items, np.random.default_rng(args.seed),
+              val=data.split.val, histories=data.histories, item_ids=data.catalog.item_ids,
+              progress=not args.quiet)  # fmt: skip
+    model.save(out)
+    curve = model.curve
+    best = curve.loc[curve["epoch"] == model.best_epoch].iloc[0]
+    hr = f"HR@{config.k}"
+    print(
+        f"trained {model.name} on {len(data.split.train):,} transitions: {len(curve)} "
+        f"epoch{'s' if len(curve) != 1 else ''}, "
+        f"best epoch {model.best_epoch} (validation {hr} {best[f'val_{hr}']:.4f}); saved {out} "
+        f"({out.stat().st_size / 1e6:.2f} MB, {model.n_parameters:,} parameters)"
+    )
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    if args.model == "qtables":
+        return _train_tables(args)
+    return _train_network(args)
+
+
+# -- evaluate, recommend ----------------------------------------------------------------------
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .metrics import evaluate
 
-    tables = _load_tables(args.tables)
-    data = _data_for(tables)
+    model, data, kind = _load_model(args)
+    if kind == "qtables":
+        model = model.as_recommender("per-genre Q-tables")
     transitions = getattr(data.split, args.split)
-    row = evaluate(tables.as_recommender("per-genre Q-tables"), transitions, k=args.k,
-                   catalog=data.catalog, histories=data.histories)  # fmt: skip
+    row = evaluate(model, transitions, k=args.k, catalog=data.catalog,
+                   histories=data.histories)  # fmt: skip
     print(f"{args.split} split: {len(transitions):,} transitions")
     print(row.drop(columns="n").round(4).to_string())
     return 0
@@ -132,28 +384,73 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         raise CliError(
             f"give exactly 3 movies (the state is the last 3 watched), got {len(args.movies)}"
         )
-    tables = _load_tables(args.tables)
-    data = _data_for(tables)
+    model, data, kind = _load_model(args)
     catalog = data.catalog
     state = [_resolve_movie(catalog, m) for m in args.movies]
     if len(set(state)) != 3:
         raise CliError(f"the 3 movies must be different, got {[catalog.titles[i] for i in state]}")
-    recs = tables.recommend(state, k=args.k)
-    print(
-        f"state: {' | '.join(catalog.titles[i] for i in state)} (scenario {tables.scenario(state)})"
-    )
-    frame = tables.recommendations_frame(recs, catalog.titles)
-    print(frame.drop(columns="item").round(3).to_string(index=False))
+    titles = " | ".join(catalog.titles[i] for i in state)
+    if kind == "qtables":
+        recs = model.recommend(state, k=args.k)
+        print(f"state: {titles} (scenario {model.scenario(state)})")
+        frame = model.recommendations_frame(recs, catalog.titles)
+        print(frame.drop(columns="item").round(3).to_string(index=False))
+        return 0
+
+    import numpy as np
+    import pandas as pd
+
+    items = model.recommend(state, k=args.k, exclude=state)
+    scores = model.score(state)
+    if model.head == "q":
+        column, scores_are = "q_value", "Q-values of the Q head"
+    else:
+        column, scores_are = "logit", "logits of the supervised head"
+    print(f"state: {titles} ({MODEL_LABELS[kind]}; scores: {scores_are})")
+    frame = pd.DataFrame({
+        "rank": np.arange(1, len(items) + 1),
+        "title": [catalog.titles[i] for i in items],
+        column: scores[items],
+    })  # fmt: skip
+    print(frame.round(3).to_string(index=False))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+# -- the parser -------------------------------------------------------------------------------
+
+
+def _add_model_source(parser: argparse.ArgumentParser) -> None:
+    """``--tables FILE | --network FILE`` (exactly one) and an optional ``--model`` check."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--tables", metavar="FILE",
+                        help="per-genre Q-tables written by train (.npz)")  # fmt: skip
+    source.add_argument("--network", metavar="FILE",
+                        help="a Q-network written by train --model dqn|dueling|sqn|supervised")  # fmt: skip
+    parser.add_argument("--model", choices=MODELS, default=None,
+                        help="optional check: the kind of model the file must hold "
+                        "(default: whatever it holds)")  # fmt: skip
+
+
+def _network_defaults(argv: Sequence[str]) -> dict[str, object] | None:
+    """NetConfig's defaults for ``train --help``, read only when that help is asked for:
+    importing the networks imports JAX (about a second), which no other command line needs
+    before it trains or loads a network."""
+    if "train" not in argv or not {"-h", "--help"} & set(argv):
+        return None
+    from .deep import NetConfig
+
+    return NetConfig().as_dict()
+
+
+def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.ArgumentParser:
+    """The parser; ``network_defaults`` (NetConfig's fields) only feeds ``train --help``."""
     parser = argparse.ArgumentParser(
         prog="python -m odsc_recsys",
-        description="odsc-recsys: recommender systems with reinforcement learning and "
-        "per-genre Q-tables, on MovieLens-100K.",
+        description="odsc-recsys: recommender systems with reinforcement learning, per-genre "
+        "Q-tables and Q-networks, on MovieLens-100K.",
         epilog="Example: python -m odsc_recsys train --out tables.npz && python -m odsc_recsys "
-        'recommend --tables tables.npz --movies "Star Wars (1977)" "Fargo (1996)" "Contact (1997)"',
+        'recommend --tables tables.npz --movies "Star Wars (1977)" "Fargo (1996)" "Contact '
+        '(1997)". Networks: train --model dqn --out dqn.npz, then --network dqn.npz.',
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
@@ -170,59 +467,102 @@ def build_parser() -> argparse.ArgumentParser:
                        help="data folder (default: $ODSC_RECSYS_DATA, else the checkout's data/)")  # fmt: skip
     fetch.set_defaults(func=_cmd_fetch_data)
 
+    def n(field: str) -> str:  # a network option's default, for --help
+        return "NetConfig's default" if network_defaults is None else f"{network_defaults[field]:g}"
+
+    q = QTABLE_DEFAULTS
     tr = sub.add_parser(
         "train",
-        help="replay-train per-genre Q-tables and save them",
-        description="Train one Q-table per genre by replaying the training transitions of "
-        "MovieLens-100K (top-N catalogue, chronological split), as the paper does, and save "
-        "them to one .npz file. Defaults are the paper's as-published hyperparameters.",
+        help="train per-genre Q-tables or a Q-network and save it",
+        description="Train a model on the training split of MovieLens-100K (top-N catalogue, "
+        "chronological split) and save it to one .npz file. --model qtables (the default) "
+        "replay-trains one Q-table per genre, as the paper does, with its as-published "
+        "hyperparameters. --model dqn, dueling, sqn or supervised trains a Q-network (JAX) "
+        "with early stopping on the validation split; each option's default depends on the "
+        "model, and options of the other family are refused.",
     )
-    tr.add_argument("--out", required=True, help="where to write the tables (.npz)")
-    tr.add_argument("--epochs", type=int, default=3, help="passes over the training data (3)")
-    tr.add_argument("--alpha", type=float, default=0.8, help="learning rate in (0, 1] (0.8)")
-    tr.add_argument("--gamma", type=float, default=0.4, help="discount in [0, 1] (0.4)")
-    tr.add_argument("--epsilon", type=float, default=0.3, help="exploration in [0, 1] (0.3)")
-    tr.add_argument("--reward", type=float, default=15.0, help="reward of the watched movie (15)")
-    tr.add_argument("--penalty", type=float, default=5.0, help="penalty of the others (5)")
-    tr.add_argument("--k", type=int, default=10, help="list length during training (10)")
-    tr.add_argument("--seed", type=int, default=0, help="seed of the exploration (0)")
-    tr.add_argument("--n-items", type=int, default=627, help="catalogue size (627)")
-    tr.add_argument("--storage", choices=["dense", "lazy", "sparse"], default="dense",
-                    help="dense tables (the paper's), lazy rows (allocated on first write) or "
-                    "sparse rows (only the written entries); all give the same values")  # fmt: skip
-    tr.add_argument("--readable", action="store_true",
-                    help="use the readable Python loop instead of the compiled fast path")  # fmt: skip
+    tr.add_argument("--out", required=True, help="where to write the model (.npz)")
+    tr.add_argument("--model", choices=MODELS, default="qtables",
+                    help="what to train: per-genre Q-tables (default), a DQN, a dueling DQN, an "
+                    "SQN (supervised + Q head) or the supervised network alone")  # fmt: skip
+    tr.add_argument("--gamma", type=float, default=None,
+                    help=f"discount; Q-tables: in [0, 1] ({q['gamma']}); networks: in [0, 1) "
+                    f"({n('gamma')})")  # fmt: skip
+    tr.add_argument("--k", type=_positive_int, default=None,
+                    help=f"list length: of training (Q-tables, {q['k']}) or of the validation "
+                    f"HR@k that early stopping watches (networks, {n('k')})")  # fmt: skip
+    tr.add_argument("--seed", type=_non_negative_int, default=0,
+                    help="seed of the exploration or of the initial weights and shuffling (0)")  # fmt: skip
+    tr.add_argument("--n-items", type=_positive_int, default=627, help="catalogue size (627)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    tt = tr.add_argument_group("Q-table options (--model qtables)")
+    tt.add_argument("--epochs", type=int, default=None,
+                    help=f"passes over the training data ({q['epochs']})")  # fmt: skip
+    tt.add_argument("--alpha", type=float, default=None,
+                    help=f"learning rate in (0, 1] ({q['alpha']})")  # fmt: skip
+    tt.add_argument("--epsilon", type=float, default=None,
+                    help=f"exploration in [0, 1] ({q['epsilon']})")  # fmt: skip
+    tt.add_argument("--reward", type=float, default=None,
+                    help=f"reward of the watched movie ({q['reward']:g})")  # fmt: skip
+    tt.add_argument("--penalty", type=float, default=None,
+                    help=f"penalty of the others ({q['penalty']:g})")  # fmt: skip
+    tt.add_argument("--storage", choices=["dense", "lazy", "sparse"], default=None,
+                    help="dense tables (the paper's, default), lazy rows (allocated on first "
+                    "write) or sparse rows (only the written entries); all give the same values")  # fmt: skip
+    tt.add_argument("--readable", action="store_true", default=None,
+                    help="use the readable Python loop instead of the compiled fast path")  # fmt: skip
+    tn = tr.add_argument_group("network options (--model dqn, dueling, sqn, supervised)")
+    tn.add_argument("--max-epochs", type=int, default=None,
+                    help=f"at most this many passes over the replay buffer ({n('max_epochs')})")  # fmt: skip
+    tn.add_argument("--patience", type=int, default=None,
+                    help="stop after this many epochs without a better validation HR@k "
+                    f"({n('patience')})")  # fmt: skip
+    tn.add_argument("--learning-rate", type=float, default=None,
+                    help=f"Adam's step size in (0, 1] ({n('learning_rate')})")  # fmt: skip
+    tn.add_argument("--batch-size", type=int, default=None,
+                    help=f"transitions per minibatch ({n('batch_size')})")  # fmt: skip
+    tn.add_argument("--hidden", type=int, default=None,
+                    help=f"width of the hidden layer ({n('hidden')})")  # fmt: skip
+    tn.add_argument("--embed-dim", type=int, default=None,
+                    help=f"size of each movie's embedding ({n('embed_dim')})")  # fmt: skip
+    tn.add_argument("--head", choices=SQN_HEADS, default=None,
+                    help="sqn only: the head that scores and that early stopping watches "
+                    "(supervised); saved in the file, so evaluate and recommend use it")  # fmt: skip
     tr.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser(
         "evaluate",
-        help="evaluate saved tables",
-        description="Evaluate saved tables with the shared protocol (HR@k, NDCG@k, MRR, "
-        "coverage, novelty, diversity) on the test or validation split.",
+        help="evaluate saved Q-tables or a saved network",
+        description="Evaluate saved Q-tables (--tables) or a saved Q-network (--network) with "
+        "the shared protocol (HR@k, NDCG@k, MRR, coverage, novelty, diversity) on the test or "
+        "validation split.",
     )
-    ev.add_argument("--tables", required=True, help="tables written by train (.npz)")
+    _add_model_source(ev)
     ev.add_argument("--split", choices=["test", "val"], default="test", help="split (test)")
-    ev.add_argument("--k", type=int, default=10, help="list length (10)")
+    ev.add_argument("--k", type=_positive_int, default=10, help="list length (10)")
     ev.set_defaults(func=_cmd_evaluate)
 
     rec = sub.add_parser(
         "recommend",
         help="recommend after three movies",
-        description="Show the sub-states, and the top-k movies with their Q-values and the "
-        "sub-state that proposed each, for a state of three movies. Give movies by title "
-        '("Fargo (1996)", or "Fargo" when unambiguous) or by MovieLens id.',
+        description="For a state of three movies, show the top-k movies. With --tables: the "
+        "sub-states, and each movie's Q-value and the sub-state that proposed it. With "
+        "--network: each movie's Q-value (DQN, dueling DQN, SQN with its Q head) or logit "
+        "(supervised network, SQN with its supervised head). The state's movies are never "
+        'recommended. Give movies by title ("Fargo (1996)", or "Fargo" when unambiguous) or '
+        "by MovieLens id.",
     )
-    rec.add_argument("--tables", required=True, help="tables written by train (.npz)")
+    _add_model_source(rec)
     rec.add_argument("--movies", nargs="+", required=True, metavar="MOVIE",
                      help="exactly three titles or MovieLens ids, oldest first")  # fmt: skip
-    rec.add_argument("--k", type=int, default=10, help="list length (10)")
+    rec.add_argument("--k", type=_positive_int, default=10, help="list length (10)")
     rec.set_defaults(func=_cmd_recommend)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_network_defaults(argv))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

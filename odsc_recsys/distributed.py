@@ -77,6 +77,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .atomic import atomic_savez
 from .metrics import PAD, metrics_row
 from .multi_table import GenreQTables, QTablePolicy, epoch_stats
 from .protocol import as_history
@@ -399,18 +400,6 @@ def _payload_bytes(obj: object) -> int:
     return 0
 
 
-def _atomic_savez(path: Path, **arrays: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -703,7 +692,7 @@ class QTableShard:
         folder.mkdir(parents=True, exist_ok=True)
         for g in self.genres:
             rows, values = self.store.written(g)
-            _atomic_savez(folder / f"genre-{g:03d}.npz", rows=rows, values=values)
+            atomic_savez(folder / f"genre-{g:03d}.npz", rows=rows, values=values)
 
     def _restore(self, round_: int) -> None:
         if self.checkpoint_dir is None:
@@ -1848,7 +1837,7 @@ class DistributedQTables:
                     arrays[f"rows_{g}"], arrays[f"values_{g}"] = rows, values
                 else:
                     arrays[f"table_{g}"] = self._call({s: ("table", (g,))})[s]
-            _atomic_savez(path, **arrays)
+            atomic_savez(path, **arrays)
             return GenreQTables.load(path)  # type: ignore[return-value]
 
     def shard_info(self) -> pd.DataFrame:

@@ -20,6 +20,8 @@ Lists are ``(n, k)`` integer arrays padded with ``-1`` when a model returns fewe
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -264,10 +266,25 @@ def compare_models(
     since transitions of one user are not independent. Columns as :func:`evaluate`, plus
     ``HR@k low`` and ``HR@k high`` (95% percentile interval).
     """
+    lists = [(model.name, recommend_all(model, transitions, k, histories)) for model in models]
+    return compare_lists(lists, transitions, rng, k, catalog, histories, n_boot)
+
+
+def compare_lists(
+    lists: Mapping[str, np.ndarray] | Sequence[tuple[str, np.ndarray]],
+    transitions: Transitions,
+    rng: np.random.Generator,
+    k: int = 10,
+    catalog: Catalog | None = None,
+    histories: dict[int, np.ndarray] | None = None,
+    n_boot: int = 1000,
+) -> pd.DataFrame:
+    """:func:`compare_models` for lists already computed (``name -> (n, k) array``), so that
+    the same lists can also serve paired comparisons without asking the models again."""
+    pairs = list(lists.items()) if isinstance(lists, Mapping) else list(lists)
     rows = []
-    for model in models:
-        recs = recommend_all(model, transitions, k, histories)
-        row = metrics_row(recs, transitions.targets, k, catalog, histories, model.name)
+    for name, recs in pairs:
+        row = metrics_row(recs, transitions.targets, k, catalog, histories, name)
         _, low, high = bootstrap_hit_rate(recs, transitions.targets, transitions.users, rng,
                                           n_boot)  # fmt: skip
         row[f"HR@{k} low"], row[f"HR@{k} high"] = low, high
@@ -288,19 +305,58 @@ def bootstrap_hit_rate(
     Each resample draws users with replacement and recomputes the hit rate over all their
     transitions, so the interval reflects that a user's transitions are correlated.
     """
+    hits = (target_ranks(recs, targets) > 0).astype(np.float64)
+    return _user_bootstrap(hits, users, rng, n_boot, level, "bootstrap_hit_rate")
+
+
+def _user_bootstrap(
+    values: np.ndarray,
+    users: np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int,
+    level: float,
+    caller: str,
+) -> tuple[float, float, float]:
+    """Mean of per-transition ``values`` and its percentile interval, resampling users with
+    all their transitions (a cluster bootstrap)."""
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
-    hits = (target_ranks(recs, targets) > 0).astype(np.float64)
     _, user_index = np.unique(np.asarray(users), return_inverse=True)
-    hit_sum = np.bincount(user_index, weights=hits)
+    value_sum = np.bincount(user_index, weights=values)
     count = np.bincount(user_index).astype(np.float64)
     if count.size == 0:
-        raise ValueError("bootstrap_hit_rate needs at least one transition")
+        raise ValueError(f"{caller} needs at least one transition")
     draw = rng.integers(0, count.size, size=(n_boot, count.size))
-    rates = hit_sum[draw].sum(axis=1) / count[draw].sum(axis=1)
+    rates = value_sum[draw].sum(axis=1) / count[draw].sum(axis=1)
     alpha = (1 - level) / 2
     return (
-        float(hits.mean()),
+        float(values.mean()),
         float(np.quantile(rates, alpha)),
         float(np.quantile(rates, 1 - alpha)),
     )
+
+
+def paired_hit_rate_difference(
+    recs_a: np.ndarray,
+    recs_b: np.ndarray,
+    targets: np.ndarray,
+    users: np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """HR(a) - HR(b) on the same transitions, with a paired cluster bootstrap over users.
+
+    Both models are resampled with the *same* users, so what they share (easy and hard users)
+    cancels and the interval is narrower than two separate intervals suggest. Returns
+    ``(difference, low, high)``.
+    """
+    if np.shape(recs_a)[0] != np.shape(recs_b)[0] or np.shape(recs_a)[0] != len(targets):
+        raise ValueError(
+            f"both lists and the targets must cover the same transitions, got "
+            f"{np.shape(recs_a)[0]}, {np.shape(recs_b)[0]} and {len(targets)}"
+        )
+    diff = (target_ranks(recs_a, targets) > 0).astype(np.float64) - (
+        target_ranks(recs_b, targets) > 0
+    ).astype(np.float64)
+    return _user_bootstrap(diff, users, rng, n_boot, level, "paired_hit_rate_difference")

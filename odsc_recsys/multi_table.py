@@ -75,7 +75,6 @@ import bisect
 import math
 import os
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -86,6 +85,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .atomic import atomic_savez
 from .protocol import Recommender, as_history
 from .qlearning import check_alpha, check_epsilon, check_gamma
 from .state_space import format_bytes, n_combinations, rank_combination
@@ -816,20 +816,7 @@ class _TabularQ:
                 flat = np.concatenate(entries) if entries else np.zeros(0, dtype=store.entry)
                 arrays[f"cols_{g}"] = flat["col"].copy()
                 arrays[f"vals_{g}"] = flat["val"].copy()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            # mkstemp creates the file private (0600); give it the usual umask permissions.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        return atomic_savez(path, **arrays)
 
     @staticmethod
     def load(path: str | os.PathLike) -> GenreQTables | FullStateQTable:

@@ -250,3 +250,14 @@ def load_tutorial_data(n_items: int = 627, seed: int = 0, source: str = "auto") 
         split=chronological_split(histories),
         source=ratings.attrs.get("source", source),
     )
+
+
+def states_seen_in(train: Transitions, transitions: Transitions) -> np.ndarray:
+    """For each transition, whether its state (as a set of movies: order ignored, as in the
+    talk) occurs among the training transitions' states. A full-state Q-table has a trained
+    row only where this is True."""
+    def keys(states: np.ndarray) -> np.ndarray:
+        s = np.sort(np.asarray(states, dtype=np.int64), axis=1)
+        return (s[:, 0] * 1_000_003 + s[:, 1]) * 1_000_003 + s[:, 2]
+
+    return np.isin(keys(transitions.states), keys(train.states))

@@ -147,3 +147,55 @@ def test_vectorised_diversity_equals_a_plain_loop(seed, k):
             values.append(np.mean(dists))
     expected = float(np.mean(values)) if values else 0.0
     assert M.intra_list_diversity(recs, genres) == pytest.approx(expected)
+
+
+def test_paired_difference_by_hand():
+    # two users; model a hits both of user 1's transitions, model b only the first
+    recs_a = np.array([[1, 9], [2, 9], [5, 9]])
+    recs_b = np.array([[1, 9], [7, 9], [5, 9]])
+    targets = np.array([1, 2, 3])
+    users = np.array([1, 1, 2])
+    diff, low, high = M.paired_hit_rate_difference(recs_a, recs_b, targets, users,
+                                                   np.random.default_rng(0), n_boot=500)
+    assert diff == pytest.approx(1 / 3)
+    # resamples hold user 1 (difference 1/2) or only user 2 (difference 0): never below 0
+    assert 0.0 <= low <= diff <= high <= 0.5
+
+
+def test_paired_difference_of_a_model_with_itself_is_zero():
+    recs = np.array([[1, 2], [3, 4], [5, 6]])
+    out = M.paired_hit_rate_difference(recs, recs, np.array([1, 0, 6]), np.array([1, 2, 3]),
+                                       np.random.default_rng(1))
+    assert out == (0.0, 0.0, 0.0)
+
+
+def test_paired_difference_rejects_bad_input():
+    recs = np.array([[1, 2]])
+    with pytest.raises(ValueError, match="same transitions"):
+        M.paired_hit_rate_difference(recs, np.array([[1, 2], [3, 4]]), np.array([1]),
+                                     np.array([1]), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="level"):
+        M.paired_hit_rate_difference(recs, recs, np.array([1]), np.array([1]),
+                                     np.random.default_rng(0), level=1.5)
+    with pytest.raises(ValueError, match="at least one"):
+        M.paired_hit_rate_difference(np.zeros((0, 2), int), np.zeros((0, 2), int),
+                                     np.zeros(0, int), np.zeros(0, int), np.random.default_rng(0))
+
+
+def test_compare_models_equals_compare_lists_of_the_same_lists():
+    t = Transitions(users=np.array([1, 1, 2]), states=np.array([[4, 0, 1], [0, 1, 2], [0, 1, 2]]),
+                    targets=np.array([3, 4, 0]), positions=np.array([3, 4, 3]))  # fmt: skip
+    up, down = Fixed([0, 1, 2, 3, 4]), Fixed([4, 3, 2, 1, 0])
+    down.name = "down"
+    by_models = M.compare_models([up, down], t, np.random.default_rng(3), k=2, n_boot=200)
+    lists = {m.name: M.recommend_all(m, t, 2) for m in (up, down)}
+    by_lists = M.compare_lists(lists, t, np.random.default_rng(3), k=2, n_boot=200)
+    pd.testing.assert_frame_equal(by_models, by_lists)
+    # states are excluded: "up" lists [3, 2], [4, 3], [4, 3]; "down" [2, 3], [3, 4], [3, 4];
+    # each hits targets 3 and 4 and misses 0 (it was in the state) -> HR@2 = 2/3
+    np.testing.assert_array_equal(lists["fixed"], [[3, 2], [4, 3], [4, 3]])
+    np.testing.assert_array_equal(lists["down"], [[2, 3], [3, 4], [3, 4]])
+    assert by_lists.loc["fixed", "HR@2"] == pytest.approx(2 / 3)
+    assert by_lists.loc["down", "HR@2"] == pytest.approx(2 / 3)
+    assert by_lists.loc["fixed", "MRR"] == pytest.approx((1 + 1) / 3)
+    assert by_lists.loc["down", "MRR"] == pytest.approx((0.5 + 0.5) / 3)

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from odsc_recsys.catalog import Catalog
 from odsc_recsys.datasets import synthetic_movielens
 from odsc_recsys.sessions import (
+    Transitions,
     chronological_split,
     interaction_matrix,
     make_transitions,
+    states_seen_in,
     user_histories,
 )
 
@@ -102,3 +104,25 @@ def test_split_on_synthetic_data_is_reproducible():
     b = chronological_split(user_histories(ratings, cat, seed=1))
     np.testing.assert_array_equal(a.test.states, b.test.states)
     np.testing.assert_array_equal(a.test.targets, b.test.targets)
+
+
+def _transitions(states: list[list[int]]) -> Transitions:
+    n = len(states)
+    return Transitions(users=np.zeros(n, np.int64), states=np.array(states, np.int64),
+                       targets=np.zeros(n, np.int64), positions=np.arange(3, 3 + n))
+
+
+def test_states_seen_in_ignores_order_and_needs_the_same_three_movies():
+    train = _transitions([[1, 2, 3], [4, 5, 6]])
+    test = _transitions([[3, 1, 2], [1, 2, 4], [6, 5, 4], [7, 8, 9]])
+    np.testing.assert_array_equal(states_seen_in(train, test), [True, False, True, False])
+
+
+@given(st.lists(st.lists(st.integers(0, 700), min_size=3, max_size=3), min_size=1, max_size=30))
+@settings(max_examples=50, deadline=None)
+def test_states_seen_in_matches_a_set_of_sorted_tuples(states):
+    train = _transitions(states[::2])
+    test = _transitions(states)
+    known = {tuple(sorted(s)) for s in states[::2]}
+    expected = [tuple(sorted(s)) in known for s in states]
+    np.testing.assert_array_equal(states_seen_in(train, test), expected)

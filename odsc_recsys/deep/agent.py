@@ -1,0 +1,168 @@
+"""A Q-network acting in the user simulator of notebook 08, and learning from it online.
+
+Offline, the network learnt from logs in which its choices changed nothing. Here its slate
+decides what the user can click, so the next state depends on the action: the setting where
+Q-learning's look-ahead can matter. Each step it
+
+1. ranks the movies by ``Q(s, .)``, leaves out what the user has watched, and fills each slot
+   of the slate with a random unwatched movie with probability ``epsilon`` (exploration);
+2. stores ``(s, slate, clicked, reward, s', done)`` in a bounded replay buffer;
+3. every ``update_every`` steps, takes one gradient step on a random minibatch of stored
+   steps. Every shown movie is fitted: the clicked one to ``reward + gamma * Q_target(s', a*)``, the others to
+   ``0 + gamma * Q_target(s', a*)`` (with no click the user stays in ``s``). Movies that were
+   not shown are left alone (nothing was learnt about them).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..online import Agent
+from ..protocol import top_k
+from .models import DQNRecommender
+from .networks import q_values
+from .replay import states_of
+from .trainer import optimizer_state, polyak_update, step_function
+
+_q_of_state = jax.jit(lambda params, state: q_values(params, state[None])[0])
+
+
+class QNetworkAgent(Agent):
+    """A fitted :class:`~odsc_recsys.deep.models.DQNRecommender` as an online agent.
+
+    Parameters
+    ----------
+    model : DQNRecommender
+        A fitted network (for example trained on logged histories); its weights are copied,
+        so the model itself is never changed.
+    pad : int
+        The observation's padding value (``env.pad``, which equals ``n_items``).
+    k : int
+        Slate length.
+    epsilon : float
+        Probability that a slot shows a random unwatched movie, in [0, 1].
+    learn_online : bool
+        False freezes the network (and switches exploration off): a static policy.
+    batch_size, buffer_size : int
+        Minibatch size, and how many recent steps the replay buffer keeps.
+    update_every : int
+        Steps between gradient steps (DQN's 4: learning stays cheap and each step's data is
+        reused from the buffer).
+    seed : int
+        Seeds the minibatch draws (the slates use the ``rng`` that :meth:`act` is given).
+    name : str
+    """
+
+    def __init__(
+        self,
+        model: DQNRecommender,
+        pad: int,
+        k: int = 10,
+        epsilon: float = 0.1,
+        learn_online: bool = True,
+        batch_size: int = 32,
+        buffer_size: int = 5_000,
+        update_every: int = 4,
+        seed: int = 0,
+        name: str = "DQN",
+    ) -> None:
+        super().__init__(k)
+        if not isinstance(model, DQNRecommender):
+            raise TypeError(f"model must be a DQNRecommender, got {type(model).__name__}")
+        self.params = model._fitted()
+        self.target = self.params
+        self.config = model.config
+        self.n_items = model.n_items
+        if int(pad) != self.n_items:
+            raise ValueError(f"pad must equal the catalogue size {self.n_items}, got {pad!r}")
+        if not 0.0 <= float(epsilon) <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon!r}")
+        sizes = (("batch_size", batch_size), ("buffer_size", buffer_size),
+                 ("update_every", update_every))  # fmt: skip
+        for label, value in sizes:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive integer, got {value!r}")
+        self.pad, self.epsilon, self.learn_online = int(pad), float(epsilon), bool(learn_online)
+        self.batch_size, self.update_every, self.name = batch_size, update_every, name
+        self._step = step_function("dqn", self.config.gamma, self.config.double,
+                                   self.config.learning_rate, self.config.negative_weight)
+        self._opt_state = optimizer_state(self.params, self.config.learning_rate)
+        self._states = np.zeros((buffer_size, 3), np.int32)
+        self._next_states = np.zeros((buffer_size, 3), np.int32)
+        self._slates = np.full((buffer_size, k), -1, np.int64)
+        self._actions = np.full(buffer_size, -1, np.int32)
+        self._rewards = np.zeros(buffer_size, np.float32)
+        self._done = np.zeros(buffer_size, np.float32)
+        self._size = self._next = 0
+        self._replay_rng = np.random.default_rng(seed)
+        self.steps = self.updates = 0
+
+    def _state(self, observation: np.ndarray) -> np.ndarray:
+        obs = np.asarray(observation)
+        return states_of([obs[obs != self.pad]], self.n_items)[0]
+
+    def act(
+        self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        q = np.asarray(_q_of_state(self.params, jnp.asarray(self._state(observation))))
+        slate = top_k(q, self.k, exclude=history)
+        if not self.learn_online or self.epsilon == 0.0:
+            return slate
+        explore = rng.random(slate.size) < self.epsilon
+        if explore.any():
+            free = np.ones(self.n_items, dtype=bool)
+            free[history] = False
+            free[slate] = False
+            pool = np.flatnonzero(free)
+            n = min(int(explore.sum()), pool.size)
+            slate = slate.copy()
+            slate[np.flatnonzero(explore)[:n]] = rng.choice(pool, size=n, replace=False)
+        return slate
+
+    def learn(
+        self,
+        observation: np.ndarray,
+        slate: np.ndarray,
+        clicked: int,
+        reward: float,
+        next_observation: np.ndarray,
+        done: bool,
+    ) -> None:
+        if not self.learn_online:
+            return
+        j = self._next
+        self._states[j] = self._state(observation)
+        self._next_states[j] = self._state(next_observation)
+        self._slates[j] = -1
+        self._slates[j, : len(slate)] = slate
+        self._actions[j], self._rewards[j], self._done[j] = clicked, reward, float(done)
+        self._next = (j + 1) % len(self._actions)
+        self._size = min(self._size + 1, len(self._actions))
+        self.steps += 1
+        if self._size < self.batch_size or self.steps % self.update_every:
+            return
+        self._update(self._replay_rng.integers(0, self._size, size=self.batch_size))
+
+    def _update(self, index: np.ndarray) -> None:
+        mask = np.zeros((index.size, self.n_items), np.float32)
+        rows = np.repeat(np.arange(index.size), self.k)
+        cols = self._slates[index].ravel()
+        keep = cols >= 0
+        mask[rows[keep], cols[keep]] = 1.0
+        batch = {
+            "states": self._states[index],
+            "actions": self._actions[index],
+            "rewards": self._rewards[index],
+            "next_states": self._next_states[index],
+            "done": self._done[index],
+            "mask": mask,
+        }
+        self.params, self._opt_state, _ = self._step(self.params, self.target, self._opt_state,
+                                                     batch)  # fmt: skip
+        self.updates += 1
+        if self.config.target_update == "polyak":
+            self.target = polyak_update(self.target, self.params, self.config.tau)
+        elif self.updates % self.config.target_every == 0:
+            self.target = self.params

@@ -1,0 +1,344 @@
+"""Q-networks as recommenders: DQN, SQN and a supervised network, on the one protocol.
+
+Each model is fitted on logged transitions and then answers ``score(history)``,
+``recommend(history, k, exclude)`` and ``recommend_many(histories, k)`` like every other model,
+so :func:`odsc_recsys.metrics.evaluate` scores it without knowing what it is.
+
+* :class:`DQNRecommender` ranks by ``Q(s, .)``, trained with the TD loss (double DQN, target
+  network, optional dueling head).
+* :class:`SQNRecommender` (Xin et al. 2020) trains a supervised head and a Q head on one encoder;
+  ``head`` chooses which one scores.
+* :class:`SupervisedRecommender` trains only the supervised head (softmax over the next movie):
+  the same encoder without Q-learning, to isolate what Q-learning adds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import jax
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_savez
+from ..protocol import Recommender, as_history, top_k_many
+from ..sessions import Transitions
+from . import networks
+from .config import KINDS, NetConfig
+from .replay import ReplayBuffer, states_of
+from .trainer import FitResult, Validator, fit, score_in_blocks
+
+#: Version of the saved-file layout.
+FORMAT = "odsc-recsys-qnetwork-1"
+
+#: The heads an SQN can score with.
+SQN_HEADS = ("supervised", "q")
+
+
+def _scorer(head: str):
+    return networks.q_values if head == "q" else networks.next_movie_logits
+
+
+_SCORERS = {head: jax.jit(_scorer(head)) for head in SQN_HEADS}
+
+
+class QNetworkRecommender(Recommender):
+    """Shared machinery; use :class:`DQNRecommender`, :class:`SQNRecommender` or
+    :class:`SupervisedRecommender`.
+
+    Parameters
+    ----------
+    config : NetConfig, optional
+        Sizes and training settings (the defaults of :class:`NetConfig`).
+    name : str, optional
+        Label in result tables.
+    """
+
+    kind: ClassVar[str] = ""
+    heads: ClassVar[tuple[str, ...]] = ()
+    default_name: ClassVar[str] = ""
+
+    def __init__(self, config: NetConfig | None = None, name: str | None = None) -> None:
+        if config is not None and not isinstance(config, NetConfig):
+            raise TypeError(f"config must be a NetConfig, got {type(config).__name__}")
+        self.config = config if config is not None else NetConfig()
+        self.name = name or self.default_name
+        self.head = self.heads[0]
+        self.params: networks.Params | None = None
+        self.n_items = 0
+        self.item_ids: np.ndarray | None = None
+        self.curve = pd.DataFrame()
+        self.best_epoch = 0
+        self.fit_result: FitResult | None = None
+
+    # -- training ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        transitions: Transitions,
+        n_items: int,
+        rng: np.random.Generator,
+        val: Transitions | None = None,
+        histories: Mapping[int, np.ndarray] | None = None,
+        item_ids: Sequence[int] | None = None,
+        progress: bool = False,
+    ) -> QNetworkRecommender:
+        """Train on logged transitions, with early stopping on ``val`` when it is given.
+
+        Parameters
+        ----------
+        transitions : Transitions
+            Training transitions (e.g. ``split.train``); they fill the replay buffer.
+        n_items : int
+            Catalogue size.
+        rng : numpy.random.Generator
+            Seeds the initial weights and the shuffling: the same seed, the same network.
+        val : Transitions, optional
+            Validation transitions for the learning curve and early stopping.
+        histories : dict, optional
+            Full user histories; the validation lists then exclude each user's seen movies, as
+            :func:`~odsc_recsys.metrics.evaluate` does with the same argument.
+        item_ids : sequence of int, optional
+            MovieLens ids of the catalogue, saved with the model so that loading it against
+            another catalogue fails clearly.
+        progress : bool
+            Show a progress bar with the validation hit rate.
+        """
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        if isinstance(n_items, bool) or not isinstance(n_items, int | np.integer) or n_items < 1:
+            raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+        n_items = int(n_items)
+        if item_ids is not None and len(item_ids) != n_items:
+            raise ValueError(f"item_ids has {len(item_ids)} ids for a catalogue of {n_items}")
+        buffer = ReplayBuffer.from_transitions(transitions, n_items)
+        validator = None
+        if val is not None:
+            validator = Validator.from_transitions(val, n_items, self.config.k, histories)
+        key = jax.random.PRNGKey(int(rng.integers(0, 2**31 - 1)))
+        params = networks.init_params(key, n_items, self.config, self.heads)
+        result = fit(self.kind, params, _SCORERS[self.head], buffer, self.config, rng, validator,
+                     progress, desc=self.name)  # fmt: skip
+        self.params, self.n_items = result.params, n_items
+        self.item_ids = None if item_ids is None else np.asarray(item_ids, dtype=np.int64)
+        self.curve, self.best_epoch, self.fit_result = result.curve, result.best_epoch, result
+        return self
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def _fitted(self) -> networks.Params:
+        if self.params is None:
+            raise RuntimeError(f"{self.name} is not fitted yet: call fit(...) (or load a file)")
+        return self.params
+
+    def score_states(self, states: np.ndarray) -> np.ndarray:
+        """Scores of every movie for a batch of ``(n, 3)`` states (padding ``n_items``)."""
+        params = self._fitted()
+        states = np.asarray(states)
+        if states.ndim != 2 or states.shape[1] != networks.STATE_LEN:
+            raise ValueError(f"states must have shape (n, 3), got {states.shape}")
+        if states.size and (states.min() < 0 or states.max() > self.n_items):
+            bad = states[(states < 0) | (states > self.n_items)][0]
+            raise ValueError(
+                f"unknown movie index {int(bad)} in a state: catalogue indices run from 0 to "
+                f"{self.n_items - 1} ({self.n_items} pads a short history)"
+            )
+        scorer = _SCORERS[self.head]
+        return score_in_blocks(lambda s: scorer(params, s), states.astype(np.int32))
+
+    def recommend(
+        self, history: Iterable[int], k: int = 10, exclude: Iterable[int] | None = None
+    ) -> np.ndarray:
+        """Up to ``k`` movies after this history, best first (see
+        :meth:`~odsc_recsys.protocol.Recommender.recommend`)."""
+        self._fitted()
+        return super().recommend(history, k, exclude)
+
+    def score(self, history: Iterable[int]) -> np.ndarray:
+        """One score per movie (higher is better) after this history; only its last 3 count."""
+        self._fitted()
+        hist = as_history(history, self.n_items)
+        return self.score_states(states_of([hist], self.n_items))[0].astype(np.float64)
+
+    def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
+        """Lists for many histories in one batched pass (equal to looping :meth:`recommend`)."""
+        self._fitted()
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+            raise ValueError(f"k must be an integer >= 0, got {k!r}")
+        hists = [as_history(h, self.n_items) for h in histories]
+        if not hists:
+            return np.zeros((0, k), dtype=np.int64)
+        scores = self.score_states(states_of(hists, self.n_items))
+        return top_k_many(scores, int(k), hists)
+
+    # -- size -------------------------------------------------------------------------------
+
+    @property
+    def n_parameters(self) -> int:
+        """How many numbers the network holds."""
+        return networks.n_parameters(self._fitted())
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the parameters (float32)."""
+        return int(sum(np.asarray(v).nbytes for v in networks.flatten(self._fitted()).values()))
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write parameters, configuration and catalogue to one ``.npz``, atomically."""
+        params = self._fitted()
+        path = Path(path)
+        meta = {
+            "format": FORMAT,
+            "kind": self.kind,
+            "head": self.head,
+            "name": self.name,
+            "n_items": self.n_items,
+            "config": self.config.as_dict(),
+            "best_epoch": self.best_epoch,
+        }
+        arrays = {f"param:{k}": v for k, v in networks.flatten(params).items()}
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+        arrays["item_ids"] = self.item_ids if self.item_ids is not None else np.zeros(0, np.int64)
+        return atomic_savez(path, **arrays)
+
+
+class DQNRecommender(QNetworkRecommender):
+    """Deep Q-network: rank movies by ``Q(s, .)``, learnt with the double-DQN TD loss.
+
+    ``NetConfig(dueling=True)`` gives the dueling architecture.
+    """
+
+    kind = "dqn"
+    heads = ("q",)
+    default_name = "DQN"
+
+    def __init__(self, config: NetConfig | None = None, name: str | None = None) -> None:
+        super().__init__(config, name)
+        if name is None and self.config.dueling:
+            self.name = "Dueling DQN"
+
+
+class SupervisedRecommender(QNetworkRecommender):
+    """The same encoder trained with softmax cross-entropy on the next movie: no Q-learning."""
+
+    kind = "supervised"
+    heads = ("supervised",)
+    default_name = "Supervised net"
+
+
+class SQNRecommender(QNetworkRecommender):
+    """SQN (Xin et al., SIGIR 2020): a supervised head and a Q head on one encoder.
+
+    Both heads train together (cross-entropy plus TD loss); ``head`` picks the one that scores.
+    Early stopping watches the scoring head. :meth:`with_head` gives a view that scores with the
+    other head, sharing the parameters.
+    """
+
+    kind = "sqn"
+    heads = ("supervised", "q")
+    default_name = "SQN"
+
+    def __init__(
+        self, config: NetConfig | None = None, name: str | None = None, head: str = "supervised"
+    ) -> None:
+        super().__init__(config, name)
+        if head not in SQN_HEADS:
+            raise ValueError(f"head must be one of {SQN_HEADS}, got {head!r}")
+        self.head = head
+        if name is None:
+            self.name = f"SQN ({'supervised' if head == 'supervised' else 'Q'} head)"
+
+    def with_head(self, head: str, name: str | None = None) -> SQNRecommender:
+        """The same trained network, scoring with ``head``."""
+        view = SQNRecommender(self.config, name, head)
+        for attr in ("params", "n_items", "item_ids", "curve", "best_epoch", "fit_result"):
+            setattr(view, attr, getattr(self, attr))
+        return view
+
+
+_CLASSES: dict[str, type[QNetworkRecommender]] = {
+    "dqn": DQNRecommender,
+    "sqn": SQNRecommender,
+    "supervised": SupervisedRecommender,
+}
+
+
+def load_network(
+    path: str | os.PathLike, item_ids: Sequence[int] | None = None
+) -> QNetworkRecommender:
+    """Read a model written by :meth:`QNetworkRecommender.save`.
+
+    Parameters
+    ----------
+    path : path
+    item_ids : sequence of int, optional
+        The catalogue the caller will use (MovieLens ids in catalogue order). When given, a file
+        trained on another catalogue is rejected.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is corrupt, truncated, not a Q-network, its shapes disagree with its
+        configuration, or it was trained on another catalogue. The message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Q-network file {str(path)!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {name: z[name] for name in z.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{str(path)!r} is not a readable Q-network file ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{str(path)!r} is not a Q-network file of format {FORMAT!r}")
+    kind = meta.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"{str(path)!r}: unknown network kind {kind!r}; allowed: {KINDS}")
+    try:
+        config = NetConfig.from_dict(meta["config"])
+        n_items = meta["n_items"]
+        if isinstance(n_items, bool) or not isinstance(n_items, int) or n_items < 1:
+            raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{str(path)!r}: invalid metadata ({type(err).__name__}: {err})") from None
+    cls = _CLASSES[kind]
+    model = cls(config, meta.get("name"))
+    model.head = meta.get("head", model.head)
+    params = networks.unflatten(
+        {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("param:")}
+    )
+    expected = networks.init_params(jax.random.PRNGKey(0), n_items, config, cls.heads)
+    got_shapes = {k: np.shape(v) for k, v in networks.flatten(params).items()}
+    want_shapes = {k: np.shape(v) for k, v in networks.flatten(expected).items()}
+    if got_shapes != want_shapes:
+        raise ValueError(
+            f"{str(path)!r}: parameter shapes {got_shapes} do not match a {kind} network of "
+            f"{n_items} movies with this configuration ({want_shapes})"
+        )
+    for k, v in networks.flatten(params).items():
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{str(path)!r}: parameter {k!r} holds non-finite values")
+    saved_ids = arrays.get("item_ids", np.zeros(0, np.int64))
+    if item_ids is not None:
+        want = np.asarray(item_ids, dtype=np.int64)
+        if saved_ids.size == 0:
+            raise ValueError(f"{str(path)!r} records no catalogue, so it cannot be checked")
+        if saved_ids.shape != want.shape or not np.array_equal(saved_ids, want):
+            raise ValueError(
+                f"{str(path)!r} was trained on another catalogue ({saved_ids.size} movies) than "
+                f"the one given ({want.size} movies)"
+            )
+    model.params, model.n_items = params, n_items
+    model.item_ids = saved_ids if saved_ids.size else None
+    model.best_epoch = int(meta.get("best_epoch", 0))
+    return model

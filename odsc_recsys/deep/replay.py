@@ -1,0 +1,115 @@
+"""Experience replay: logged transitions as (state, action, reward, next state, done).
+
+A logged transition says: after the movies ``(m1, m2, m3)`` the user watched ``a``. As an RL
+step that is ``s = (m1, m2, m3)``, action ``a`` with reward 1 (every other movie: 0), and the
+next state ``s' = (m2, m3, a)``. The last transition of a user's history in the buffer is
+terminal (``done``): nothing follows it to bootstrap from.
+
+Minibatches are drawn from the shuffled buffer, so consecutive steps of one user do not sit in
+one batch: the correlation that replay exists to break (Mnih et al. 2015).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..sessions import Transitions
+from .networks import STATE_LEN
+
+
+def states_of(histories: list[np.ndarray] | np.ndarray, n_items: int) -> np.ndarray:
+    """The state of each history: its last three movies, oldest first, padded at the front
+    with ``n_items`` ("no movie yet") when shorter. ``(n, 3)`` int32."""
+    out = np.full((len(histories), STATE_LEN), n_items, dtype=np.int32)
+    for j, h in enumerate(histories):
+        tail = np.asarray(h)[-STATE_LEN:]
+        if tail.size:
+            out[j, STATE_LEN - tail.size :] = tail
+    return out
+
+
+@dataclass(frozen=True)
+class ReplayBuffer:
+    """Transitions for TD learning, as parallel arrays.
+
+    Attributes
+    ----------
+    states, next_states : np.ndarray
+        ``(n, 3)`` int32 movie indices.
+    actions : np.ndarray
+        ``(n,)`` int32, the watched movie.
+    rewards : np.ndarray
+        ``(n,)`` float32, its reward.
+    done : np.ndarray
+        ``(n,)`` float32, 1.0 for a terminal step.
+    """
+
+    states: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    next_states: np.ndarray
+    done: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    @classmethod
+    def from_transitions(cls, transitions: Transitions, n_items: int) -> ReplayBuffer:
+        """The buffer of logged transitions: reward 1 for the watched movie, next state
+        ``(m2, m3, watched)``, terminal at the end of each user's run of transitions.
+
+        Raises
+        ------
+        ValueError
+            If there are no transitions, a state is not 3 movies, or an index is outside the
+            catalogue.
+        """
+        states = np.asarray(transitions.states)
+        actions = np.asarray(transitions.targets)
+        if len(actions) == 0:
+            raise ValueError("the replay buffer needs at least one transition, got none")
+        if states.ndim != 2 or states.shape[1] != STATE_LEN:
+            raise ValueError(f"states must have shape (n, {STATE_LEN}), got {states.shape}")
+        for name, arr in (("state", states), ("action", actions)):
+            bad = arr[(arr < 0) | (arr >= n_items)]
+            if bad.size:
+                raise ValueError(
+                    f"unknown movie index {int(bad[0])} in a {name}: catalogue indices run "
+                    f"from 0 to {n_items - 1}"
+                )
+        users = np.asarray(transitions.users)
+        positions = np.asarray(transitions.positions)
+        follows = (users[1:] == users[:-1]) & (positions[1:] == positions[:-1] + 1)
+        done = np.r_[~follows, True].astype(np.float32)
+        next_states = np.concatenate([states[:, 1:], actions[:, None]], axis=1)
+        return cls(
+            states=states.astype(np.int32),
+            actions=actions.astype(np.int32),
+            rewards=np.ones(len(actions), dtype=np.float32),
+            next_states=next_states.astype(np.int32),
+            done=done,
+        )
+
+    def batch(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """The rows ``index`` as a batch dict (see :mod:`.losses`)."""
+        return {
+            "states": self.states[index],
+            "actions": self.actions[index],
+            "rewards": self.rewards[index],
+            "next_states": self.next_states[index],
+            "done": self.done[index],
+        }
+
+    def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:
+        """Index arrays of one shuffled pass. The remainder smaller than ``batch_size`` is
+        dropped (a different one each pass), so every batch has one shape and compiles once;
+        a buffer smaller than one batch gives one batch of all of it."""
+        order = rng.permutation(len(self))
+        if len(order) < batch_size:
+            yield order
+            return
+        for start in range(0, len(order) - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
