@@ -187,12 +187,12 @@ def _data_for(tables, genre_strategy: str = "paper"):
 
 
 def _load_network(path: str):
-    """A saved network and the tutorial data of its catalogue (checked by ``load_network``)."""
+    """A saved network and the tutorial data of its catalogue (checked against the file)."""
     from .deep import load_network
 
     p = Path(path)
     try:
-        first = load_network(p)
+        model = load_network(p)
     except FileNotFoundError as err:
         raise CliError(f"{err} (create it with: train --model dqn --out FILE)") from None
     except ValueError as err:
@@ -201,10 +201,10 @@ def _load_network(path: str):
                 f"{path!r} holds per-genre Q-tables, not a network: give it with --tables"
             ) from None
         raise CliError(str(err)) from None
-    data = _tutorial_data(first.n_items, flag=f"the network's catalogue of {first.n_items}:")
+    data = _tutorial_data(model.n_items, flag=f"the network's catalogue of {model.n_items}:")
     try:
-        model = load_network(p, item_ids=data.catalog.item_ids)
-    except (ValueError, FileNotFoundError) as err:
+        model.check_catalog(data.catalog.item_ids, source=repr(str(p)))
+    except ValueError as err:
         raise CliError(str(err)) from None
     return model, data
 
@@ -400,8 +400,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    items = model.recommend(state, k=args.k, exclude=state)
+    from .protocol import top_k
+
     scores = model.score(state)
+    items = top_k(scores, args.k, exclude=state)  # what model.recommend returns, scored once
     if model.head == "q":
         column, scores_are = "q_value", "Q-values of the Q head"
     else:

@@ -310,3 +310,16 @@ def test_bad_train_options_exit_2(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_cli_constants_mirror_the_package():
+    """The CLI keeps copies so that --help need not import JAX; they must not drift."""
+    from odsc_recsys.__main__ import QTABLE_DEFAULTS, SQN_HEADS
+    from odsc_recsys.deep.models import SQN_HEADS as PACKAGE_HEADS
+    from odsc_recsys.training import TrainConfig
+
+    assert SQN_HEADS == PACKAGE_HEADS
+    defaults = TrainConfig().as_dict()
+    assert {k: v for k, v in QTABLE_DEFAULTS.items() if k != "readable"} == {
+        k: defaults[k] for k in QTABLE_DEFAULTS if k != "readable"
+    }

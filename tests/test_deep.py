@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from worlds import planted_world
 
 from odsc_recsys.deep import (
     DQNRecommender,
@@ -35,7 +36,7 @@ from odsc_recsys.metrics import evaluate
 from odsc_recsys.online import run_sessions
 from odsc_recsys.protocol import top_k
 from odsc_recsys.sessions import Transitions, chronological_split, make_transitions
-from odsc_recsys.simulator import MovieLensUserEnv, UserModel
+from odsc_recsys.simulator import MovieLensUserEnv
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic data and shared fitted models
@@ -1200,15 +1201,6 @@ def test_minibatches_are_shuffled_and_seeded():
 # ---------------------------------------------------------------------------------------------
 
 
-def planted_world() -> UserModel:
-    """Eight movies (as in test_online). Users 1-2 open with 0, 1, 2 and love movie 6; users
-    3-4 open with 3, 4, 5 and love movie 7; every other movie is at logit -3."""
-    x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
-    y = np.zeros((8, 2))
-    y[6], y[7] = [7.0, 0.0], [0.0, 7.0]
-    genres = [("A",)] * 3 + [("B",)] * 3 + [("A",), ("B",)]
-    return UserModel.toy(x, y, genres, intercept=-3.0,
-                         histories=[[0, 1, 2], [0, 1, 2], [3, 4, 5], [3, 4, 5]])  # fmt: skip
 
 
 AGENT_CONFIG = NetConfig(embed_dim=8, hidden=16, batch_size=32, max_epochs=2, learning_rate=0.01,

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from worlds import planted_world
 
 from odsc_recsys.classical import Popularity
 from odsc_recsys.multi_table import GenreQTables
@@ -30,18 +31,7 @@ from odsc_recsys.online import (
     simulate_log,
     summarise,
 )
-from odsc_recsys.simulator import MovieLensUserEnv, UserModel
-
-
-def planted_world() -> UserModel:
-    """Eight movies. Users 1-2 open with movies 0, 1, 2 and love movie 6; users 3-4 open with
-    3, 4, 5 and love movie 7. Every other movie is at logit -3 (attraction ~0.05)."""
-    x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
-    y = np.zeros((8, 2))
-    y[6], y[7] = [7.0, 0.0], [0.0, 7.0]
-    genres = [("A",)] * 3 + [("B",)] * 3 + [("A",), ("B",)]
-    return UserModel.toy(x, y, genres, intercept=-3.0,
-                         histories=[[0, 1, 2], [0, 1, 2], [3, 4, 5], [3, 4, 5]])  # fmt: skip
+from odsc_recsys.simulator import MovieLensUserEnv
 
 
 def planted_env(**kwargs) -> MovieLensUserEnv:

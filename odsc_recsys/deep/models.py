@@ -176,6 +176,19 @@ class QNetworkRecommender(Recommender):
         scores = self.score_states(states_of(hists, self.n_items))
         return top_k_many(scores, int(k), hists)
 
+    def check_catalog(self, item_ids: Sequence[int], source: str | None = None) -> None:
+        """Raise ``ValueError`` unless the network was trained on exactly this catalogue
+        (MovieLens ids in catalogue order). ``source`` names the model in the message."""
+        who = source or self.name
+        want = np.asarray(item_ids, dtype=np.int64)
+        if self.item_ids is None:
+            raise ValueError(f"{who} records no catalogue, so it cannot be checked")
+        if self.item_ids.shape != want.shape or not np.array_equal(self.item_ids, want):
+            raise ValueError(
+                f"{who} was trained on another catalogue ({self.item_ids.size} movies) than "
+                f"the one given ({want.size} movies)"
+            )
+
     # -- size -------------------------------------------------------------------------------
 
     @property
@@ -317,28 +330,21 @@ def load_network(
     params = networks.unflatten(
         {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("param:")}
     )
-    expected = networks.init_params(jax.random.PRNGKey(0), n_items, config, cls.heads)
-    got_shapes = {k: np.shape(v) for k, v in networks.flatten(params).items()}
-    want_shapes = {k: np.shape(v) for k, v in networks.flatten(expected).items()}
+    flat = networks.flatten(params)
+    got_shapes = {k: np.shape(v) for k, v in flat.items()}
+    want_shapes = networks.expected_shapes(n_items, config, cls.heads)
     if got_shapes != want_shapes:
         raise ValueError(
             f"{str(path)!r}: parameter shapes {got_shapes} do not match a {kind} network of "
             f"{n_items} movies with this configuration ({want_shapes})"
         )
-    for k, v in networks.flatten(params).items():
+    for k, v in flat.items():
         if not np.all(np.isfinite(v)):
             raise ValueError(f"{str(path)!r}: parameter {k!r} holds non-finite values")
     saved_ids = arrays.get("item_ids", np.zeros(0, np.int64))
-    if item_ids is not None:
-        want = np.asarray(item_ids, dtype=np.int64)
-        if saved_ids.size == 0:
-            raise ValueError(f"{str(path)!r} records no catalogue, so it cannot be checked")
-        if saved_ids.shape != want.shape or not np.array_equal(saved_ids, want):
-            raise ValueError(
-                f"{str(path)!r} was trained on another catalogue ({saved_ids.size} movies) than "
-                f"the one given ({want.size} movies)"
-            )
     model.params, model.n_items = params, n_items
     model.item_ids = saved_ids if saved_ids.size else None
     model.best_epoch = int(meta.get("best_epoch", 0))
+    if item_ids is not None:
+        model.check_catalog(item_ids, source=repr(str(path)))
     return model

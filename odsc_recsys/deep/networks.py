@@ -103,16 +103,29 @@ def n_parameters(params: Params) -> int:
     return int(sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(params)))
 
 
-def flatten(params: Params) -> dict[str, np.ndarray]:
-    """``{"hidden/w": array, ...}``: the parameters as named numpy arrays (for saving)."""
-    out: dict[str, np.ndarray] = {}
+def _named_leaves(params: Params):
+    """``("hidden/w", leaf), ...``: each parameter with its saved name."""
     for name, value in params.items():
         if isinstance(value, dict):
             for sub, leaf in value.items():
-                out[f"{name}/{sub}"] = np.asarray(leaf)
+                yield f"{name}/{sub}", leaf
         else:
-            out[name] = np.asarray(value)
-    return out
+            yield name, value
+
+
+def flatten(params: Params) -> dict[str, np.ndarray]:
+    """``{"hidden/w": array, ...}``: the parameters as named numpy arrays (for saving)."""
+    return {name: np.asarray(leaf) for name, leaf in _named_leaves(params)}
+
+
+def expected_shapes(
+    n_items: int, config: NetConfig, heads: Iterable[str] = ("q",)
+) -> dict[str, tuple[int, ...]]:
+    """The named shapes :func:`init_params` would give, computed without drawing any weights."""
+    abstract = jax.eval_shape(
+        lambda key: init_params(key, n_items, config, heads), jax.random.PRNGKey(0)
+    )
+    return {name: tuple(leaf.shape) for name, leaf in _named_leaves(abstract)}
 
 
 def unflatten(arrays: dict[str, np.ndarray]) -> Params:
