@@ -360,3 +360,16 @@ def paired_hit_rate_difference(
         target_ranks(recs_b, targets) > 0
     ).astype(np.float64)
     return _user_bootstrap(diff, users, rng, n_boot, level, "paired_hit_rate_difference")
+
+
+def overlap_at_k(recs_a: np.ndarray, recs_b: np.ndarray) -> float:
+    """Mean share of movies two stacks of top-k lists have in common (1 = the same movies).
+
+    Row ``j`` of one stack is compared with row ``j`` of the other; order within a list does
+    not count. Both stacks must have the same shape.
+    """
+    a, b = np.asarray(recs_a), np.asarray(recs_b)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"two stacks of lists of one shape (n, k >= 1) are needed, got "
+                         f"{a.shape} and {b.shape}")  # fmt: skip
+    return float(np.mean([len(set(x) & set(y)) / a.shape[1] for x, y in zip(a, b, strict=True)]))

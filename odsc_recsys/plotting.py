@@ -168,3 +168,56 @@ def plot_reference_architecture(ax: Axes | None = None) -> Axes:
     ax.axis("off")
     ax.set_title("Reference architecture of an RL recommendation engine (serving and learning)")
     return ax
+
+
+def plot_state_space_growth(
+    by_n: pd.DataFrame,
+    by_k: pd.DataFrame,
+    n_items: int,
+    real_genre_bytes: float,
+    memory_line: float = 16e9,
+) -> plt.Figure:
+    """Notebook 05's three panels: states and dense memory against catalogue size, and states
+    against history length.
+
+    Parameters
+    ----------
+    by_n : DataFrame
+        :func:`~odsc_recsys.state_space.growth_with_items` rows plus a ``per_genre_bytes``
+        column (10 equal genres).
+    by_k : DataFrame
+        :func:`~odsc_recsys.state_space.growth_with_history` rows.
+    n_items : int
+        The tutorial's catalogue size, marked by a dotted line.
+    real_genre_bytes : float
+        Dense bytes of the real per-genre tables, drawn as a star at ``n_items``.
+    memory_line : float
+        A machine's memory, drawn as a dashed line (16 GB: a laptop).
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    ax = axes[0]
+    ax.plot(by_n.n_items, by_n.ordered_states, "o-", label="ordered states $^nP_3$")
+    ax.plot(by_n.n_items, by_n.unordered_states, "s-", label="unordered states $^nC_3$")
+    ax.set(xscale="log", yscale="log", xlabel="movies n", ylabel="states",
+           title="States vs catalogue size")  # fmt: skip
+    ax.axvline(n_items, color="grey", ls=":", lw=1)
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.plot(by_n.n_items, by_n.dense_bytes, "s-", label="one table, $^nC_3$ rows")
+    ax.plot(by_n.n_items, by_n.per_genre_bytes, "^-", label="10 equal per-genre tables")
+    ax.plot([n_items], [real_genre_bytes], "k*", ms=10, label="the real 10 genres")
+    ax.axhline(memory_line, color="red", ls="--", lw=1,
+               label=f"{memory_line / 1e9:g} GB laptop")  # fmt: skip
+    ax.axvline(n_items, color="grey", ls=":", lw=1)
+    ax.set(xscale="log", yscale="log", xlabel="movies n", ylabel="bytes (float32)",
+           title="Dense memory vs catalogue size")  # fmt: skip
+    ax.legend(fontsize=8)
+    ax = axes[2]
+    ax.plot(by_k.history_length, by_k.ordered_states, "o-", label=f"ordered $^{{{n_items}}}P_k$")
+    ax.plot(by_k.history_length, by_k.unordered_states, "s-",
+            label=f"unordered $^{{{n_items}}}C_k$")  # fmt: skip
+    ax.set(yscale="log", xlabel="history length k (movies in the state)", ylabel="states",
+           title=f"States vs history length (n = {n_items})")  # fmt: skip
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

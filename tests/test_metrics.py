@@ -199,3 +199,12 @@ def test_compare_models_equals_compare_lists_of_the_same_lists():
     assert by_lists.loc["down", "HR@2"] == pytest.approx(2 / 3)
     assert by_lists.loc["fixed", "MRR"] == pytest.approx((1 + 1) / 3)
     assert by_lists.loc["down", "MRR"] == pytest.approx((0.5 + 0.5) / 3)
+
+
+def test_overlap_at_k_by_hand():
+    a = np.array([[1, 2, 3], [4, 5, 6]])
+    b = np.array([[3, 2, 9], [7, 8, 9]])  # 2 of 3 in common, then none
+    assert M.overlap_at_k(a, b) == pytest.approx((2 / 3 + 0) / 2)
+    assert M.overlap_at_k(a, a[:, ::-1]) == 1.0  # order within a list does not count
+    with pytest.raises(ValueError, match="one shape"):
+        M.overlap_at_k(a, b[:, :2])
