@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]*_*.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/solutions/*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: help setup data lab test unit nbval lint notebooks benchmark benchmark-dask benchmark-deep benchmark-deep-tuning clean
@@ -38,13 +39,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check odsc_recsys tests notebooks $(wildcard benchmarks)
 
 test: data lint
-	$(PY) -m pytest -p no:cacheprovider $(NBVAL) tests $(NOTEBOOKS)
+	$(PY) -m pytest -p no:cacheprovider $(NBVAL) tests $(NOTEBOOKS) $(SOLUTIONS)
 
 unit: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider tests
 
 nbval: data
-	$(PY) -m pytest -p no:cacheprovider $(NBVAL) $(NOTEBOOKS)
+	$(PY) -m pytest -p no:cacheprovider $(NBVAL) $(NOTEBOOKS) $(SOLUTIONS)
 
 notebooks: data
 	for nb in $(NOTEBOOKS); do \

@@ -349,7 +349,7 @@ def plot_sharding(
             width = plan.table_bytes[g] / 1e6
             ax.barh(s, width, left=left, color=colours(g % 20), edgecolor="white")
             if width > 0.06 * plan.loads.max() / 1e6:
-                ax.text(left + width / 2, s, genre_names[g], ha="center", va="center", fontsize=8)
+                ax.text(left + width / 2, s, genre_names[g], ha="center", va="center", fontsize=11)
             left += width
     ax.axvline(plan.loads.mean() / 1e6, color="black", linestyle="--", linewidth=1)
     ax.set_yticks(range(plan.n_shards), [f"shard {s}" for s in range(plan.n_shards)])

@@ -427,15 +427,15 @@ def plot_gridworld(
         for c in range(n_cols):
             ch = grid.rows[r][c]
             if ch in label:
-                ax.text(c, r, label[ch], ha="center", va="center", color="white", fontsize=10)
+                ax.text(c, r, label[ch], ha="center", va="center", color="white", fontsize=11)
                 continue
             s = int(grid.index[r, c])
             if ch == "A" and values is None and q_values is None:
                 ax.text(c, r, "A", ha="center", va="center", fontsize=14, weight="bold")
             elif ch == "A":
-                ax.text(c - 0.42, r - 0.42, "A", ha="left", va="top", fontsize=9, weight="bold")
+                ax.text(c - 0.42, r - 0.42, "A", ha="left", va="top", fontsize=11, weight="bold")
             if values is not None:
-                ax.text(c, r + 0.3, f"{values[s]:.{digits}g}", ha="center", va="center", fontsize=9)
+                ax.text(c, r + 0.3, f"{values[s]:.{digits}g}", ha="center", va="center", fontsize=11)
     if q_values is not None:
         mask = optimal_actions(q_values, grid.terminal)
         for s in np.flatnonzero(mask.any(axis=1)):
@@ -455,7 +455,7 @@ def plot_gridworld(
     ax.grid(which="minor", color="white", linewidth=2)
     ax.tick_params(which="both", length=0)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=11)
     return ax
 
 

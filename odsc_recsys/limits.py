@@ -591,7 +591,7 @@ def plot_grouped_bars(
     # Headroom above the tallest bar keeps the legend off the bars.
     top = np.nanmax(np.r_[table.to_numpy(dtype=float).ravel(), reference or 0.0])
     ax.set_ylim(0, 1.4 * top if top > 0 else 1.0)
-    ax.legend(fontsize=7, ncols=min(n_cols, 3), loc="upper center")
+    ax.legend(fontsize=11, ncols=min(n_cols, 3), loc="upper center")
     return ax
 
 

@@ -734,7 +734,7 @@ def plot_learning_curves(
             ax.plot(g["session"], g["mean"], color=c, lw=2, marker="o", ms=3, label=agent)
         ax.set(title=setting, xlabel="sessions played", xlim=(0, x_max))
     axes[0, 0].set_ylabel(ylabel or metric)
-    axes[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    axes[0, -1].legend(fontsize=11, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     return fig
 
@@ -767,12 +767,12 @@ def plot_metric_bars(
             ax.bar(x, mid, width, yerr=err, capsize=2, color=[colors[a] for a in agents],
                    hatch=hatches[j % len(hatches)], edgecolor="white",
                    label=setting)  # fmt: skip
-        ax.set_xticks(np.arange(len(agents)), agents, rotation=45, ha="right", fontsize=8)
-        ax.set_title(labels.get(metric, metric), fontsize=10)
+        ax.set_xticks(np.arange(len(agents)), agents, rotation=45, ha="right", fontsize=11)
+        ax.set_title(labels.get(metric, metric), fontsize=11)
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor="lightgrey", edgecolor="white", hatch=hatches[j % len(hatches)],
                      label=setting) for j, setting in enumerate(settings)]  # fmt: skip
-    axes[0, 0].legend(handles=handles, fontsize=7)
+    axes[0, 0].legend(handles=handles, fontsize=11)
     fig.tight_layout()
     return fig

@@ -16,6 +16,29 @@ from matplotlib.axes import Axes
 
 from .catalog import Catalog
 
+# One style for every figure of the series, readable from the back of a room.
+PROJECTOR_STYLE: dict[str, float] = {
+    "figure.dpi": 110,
+    "savefig.dpi": 110,
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "figure.titlesize": 14,
+    "lines.linewidth": 2.0,
+}
+
+
+def use_projector_style() -> None:
+    """Set matplotlib's defaults to the series' projector style (dpi 110, fonts 11 pt and up).
+
+    Every notebook calls this once, in its imports cell, instead of setting ``rcParams``
+    itself, so all figures share one legible look.
+    """
+    plt.rcParams.update(PROJECTOR_STYLE)
+
 
 def _ax(ax: Axes | None, figsize: tuple[float, float] = (6, 3.5)) -> Axes:
     if ax is None:
@@ -112,7 +135,7 @@ def plot_metric_bars(
             hi = np.array([v[1] for v in errors[metric]])
             yerr = np.vstack([values - lo, hi - values])
         ax.bar(np.arange(len(table)), values, color=colors, yerr=yerr, capsize=3)
-        ax.set_xticks(np.arange(len(table)), table.index, rotation=60, ha="right", fontsize=8)
+        ax.set_xticks(np.arange(len(table)), table.index, rotation=60, ha="right", fontsize=11)
         ax.set_title(metric)
     for ax in axes.ravel()[len(metrics) :]:
         ax.axis("off")
@@ -149,7 +172,7 @@ def plot_reference_architecture(ax: Axes | None = None) -> Axes:
     ]
     pos = {}
     for text, x, y, color in boxes:
-        ax.text(x, y, text, ha="center", va="center", fontsize=9,
+        ax.text(x, y, text, ha="center", va="center", fontsize=11,
                 bbox={"boxstyle": "round,pad=0.5", "fc": color, "ec": "#555555"})  # fmt: skip
         pos[text.split("\n")[0]] = (x, y)
     arrows = [
@@ -201,7 +224,7 @@ def plot_state_space_growth(
     ax.set(xscale="log", yscale="log", xlabel="movies n", ylabel="states",
            title="States vs catalogue size")  # fmt: skip
     ax.axvline(n_items, color="grey", ls=":", lw=1)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=11)
     ax = axes[1]
     ax.plot(by_n.n_items, by_n.dense_bytes, "s-", label="one table, $^nC_3$ rows")
     ax.plot(by_n.n_items, by_n.per_genre_bytes, "^-", label="10 equal per-genre tables")
@@ -211,13 +234,13 @@ def plot_state_space_growth(
     ax.axvline(n_items, color="grey", ls=":", lw=1)
     ax.set(xscale="log", yscale="log", xlabel="movies n", ylabel="bytes (float32)",
            title="Dense memory vs catalogue size")  # fmt: skip
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=11)
     ax = axes[2]
     ax.plot(by_k.history_length, by_k.ordered_states, "o-", label=f"ordered $^{{{n_items}}}P_k$")
     ax.plot(by_k.history_length, by_k.unordered_states, "s-",
             label=f"unordered $^{{{n_items}}}C_k$")  # fmt: skip
     ax.set(yscale="log", xlabel="history length k (movies in the state)", ylabel="states",
            title=f"States vs history length (n = {n_items})")  # fmt: skip
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=11)
     fig.tight_layout()
     return fig

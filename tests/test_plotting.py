@@ -27,3 +27,26 @@ def test_state_space_growth_has_three_labelled_panels():
     assert labels == ["one table, $^nC_3$ rows", "10 equal per-genre tables",
                       "the real 10 genres", "16 GB laptop"]  # fmt: skip
     plt.close(fig)
+
+
+def test_projector_style_sets_a_legible_dpi_and_fonts():
+    import json
+    from pathlib import Path
+
+    import matplotlib as mpl
+
+    with mpl.rc_context():
+        plt.rcParams.update({"figure.dpi": 72, "font.size": 8, "legend.fontsize": 6})
+        plotting.use_projector_style()
+        assert plt.rcParams["figure.dpi"] >= 110
+        for key in ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize",
+                    "ytick.labelsize", "legend.fontsize"):  # fmt: skip
+            size = mpl.font_manager.FontProperties(size=plt.rcParams[key]).get_size_in_points()
+            assert size >= 11, key
+    # every notebook takes its style from the package and sets no dpi of its own
+    for path in sorted(Path(__file__).resolve().parent.parent.glob("notebooks/[0-9][0-9]*_*.ipynb")):
+        code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                       if c["cell_type"] == "code")  # fmt: skip
+        assert "figure.dpi" not in code and "fontsize=" not in code, path.name
+        if "plt." in code:
+            assert "use_projector_style()" in code, path.name

@@ -74,7 +74,7 @@ def bellman_explorer(
         title = f"gamma={gamma_slider.value:.2f}, slip={slip_slider.value:.2f}"
         plot_gridworld(grid, result.values, result.q_values, ax=ax, title=title, digits=digits)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         picture.value = buffer.getvalue()
         note = "" if result.converged else " (not converged)"

@@ -1,19 +1,17 @@
-"""Checks for the "Try it" of notebook 10: each answers in one line.
+"""Exercises of notebook 10 (deep Q-network).
 
-A check runs the learner's function on cases drawn from a fixed seed and compares it with the
-package's own implementation, so no answer is stored here.
+``10.double_dqn_future``: the learner writes ``double_dqn_future(q_online_next, q_target_next,
+gamma, done)``; the check runs it on cases drawn from a fixed seed and compares it with the
+package's own :func:`odsc_recsys.deep.losses.bootstrap`, so no answer is stored here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import jax.numpy as jnp
 import numpy as np
 
-from . import losses
-
-NOT_ATTEMPTED = "Not attempted yet: replace the ... with your code and run the cell again."
+from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
 
 
 def _cases(seed: int = 10) -> list[tuple[np.ndarray, np.ndarray, float, bool]]:
@@ -30,6 +28,10 @@ def _cases(seed: int = 10) -> list[tuple[np.ndarray, np.ndarray, float, bool]]:
 
 def _reference(q_online: np.ndarray, q_target: np.ndarray, gamma: float, done: bool) -> float:
     """The package's double-DQN term, through networks whose Q-values are given directly."""
+    import jax.numpy as jnp  # JAX only when this exercise is checked
+
+    from ..deep import losses
+
     n = len(q_online)
 
     def net(q: np.ndarray) -> dict:
@@ -45,22 +47,21 @@ def _reference(q_online: np.ndarray, q_target: np.ndarray, gamma: float, done: b
     return float(out[0])
 
 
-def check_double_dqn_future(
-    func: Callable[[np.ndarray, np.ndarray, float, bool], float],
-) -> str:
-    """Judge a learner's ``double_dqn_future(q_online_next, q_target_next, gamma, done)``."""
+@exercise("10.double_dqn_future", "code",
+          "double_dqn_future(q_online_next, q_target_next, gamma, done) -> float")  # fmt: skip
+def double_dqn_future(func: Callable[[np.ndarray, np.ndarray, float, bool], float]) -> Verdict:
+    """The online network chooses the next movie, the target network values it."""
+    if not callable(func):
+        return wrong(f"pass your function itself, got {type(func).__name__}")
     for q_online, q_target, gamma, done in _cases():
-        try:
-            got = func(q_online.copy(), q_target.copy(), gamma, done)
-        except Exception as err:  # the learner's code may raise anything
-            return f"Not quite: your function raised {type(err).__name__}: {err}"
-        if got is Ellipsis or got is None:
-            return NOT_ATTEMPTED
+        got = func(q_online.copy(), q_target.copy(), gamma, done)
+        if is_blank(got):
+            return not_attempted()
         want = _reference(q_online, q_target, gamma, done)
         try:
             value = float(got)
         except (TypeError, ValueError):
-            return f"Not quite: return one number, got {got!r}"
+            return wrong(f"return one number, got {got!r}")
         if not np.isclose(value, want, atol=1e-4):
             plain = gamma * (1 - done) * float(np.max(q_target))
             hint = (
@@ -70,7 +71,5 @@ def check_double_dqn_future(
                 else "the online network picks a* = argmax; the target network values it; "
                 "multiply by gamma * (1 - done)"
             )
-            return (
-                f"Not quite: for gamma={gamma}, done={done} you returned {value:.4f}; {hint}."
-            )
-    return "Correct: the online network chooses, the target network values, done stops the future."
+            return wrong(f"for gamma={gamma}, done={done} you returned {value:.4f}; {hint}.")
+    return correct("the online network chooses, the target network values, done stops the future.")

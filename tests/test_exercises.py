@@ -1,0 +1,102 @@
+"""The exercise framework, and the contract every notebook keeps with it.
+
+Every numbered notebook hands out at least one exercise that asks for code; running a notebook
+untouched prints "Not attempted yet" for each; the solutions notebook of each set passes every
+check with the right answer and shows a wrong one failing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from odsc_recsys import exercises
+from odsc_recsys.exercises import NOT_ATTEMPTED, Verdict, check, digest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d[a-z]?\.\w+)["']""")
+
+
+def _code_cells(path: Path) -> list[tuple[str, str]]:
+    """(source, output text) of every code cell."""
+    cells = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        out = []
+        for o in cell.get("outputs", []):
+            out.append("".join(o.get("text", "")))
+            out.append("".join(o.get("data", {}).get("text/plain", "")))
+        cells.append(("".join(cell["source"]), "\n".join(out)))
+    return cells
+
+
+def _calls(path: Path) -> list[tuple[str, str]]:
+    """(exercise id, that cell's output) for every check(...) call in a notebook."""
+    return [(key, out) for src, out in _code_cells(path) for key in CHECK_CALL.findall(src)]
+
+
+# --- the framework ---------------------------------------------------------------------------
+
+def test_blanks_are_not_attempted_for_every_exercise():
+    for key in exercises.exercises():
+        for blank in (..., None):
+            verdict = check(key, blank)
+            assert verdict.status == "not attempted" and str(verdict) == NOT_ATTEMPTED, key
+
+
+def test_an_unknown_exercise_names_itself_and_the_known_ones():
+    with pytest.raises(KeyError, match=r"'10\.nope'.*10\.double_dqn_future"):
+        check("10.nope", 1)
+
+
+def test_a_verdict_prints_as_its_one_line():
+    verdict = Verdict("wrong", "Not quite: look again")
+    assert repr(verdict) == str(verdict) == "Not quite: look again"
+    assert not verdict.passed and Verdict("correct", "Correct: yes").passed
+
+
+def test_learner_code_that_raises_is_answered_not_raised():
+    verdict = check("10.double_dqn_future", lambda *args: 1 / 0)
+    assert verdict.status == "wrong" and "ZeroDivisionError" in str(verdict)
+
+
+def test_digest_ignores_case_spacing_and_quotes_but_not_words():
+    assert digest("  'Below '") == digest("below") == digest('"BELOW"')
+    assert digest("below") != digest("above")
+
+
+def test_an_exercise_cannot_be_registered_twice():
+    with pytest.raises(ValueError, match="registered twice"):
+        exercises.exercise("10.double_dqn_future", "code", "again")(lambda answer: None)
+
+
+# --- the notebooks keep the contract ---------------------------------------------------------
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_hands_out_a_code_exercise_left_blank(path):
+    number = path.name.split("_")[0]
+    calls = _calls(path)
+    assert calls, f"{path.name} has no check(...) exercise"
+    registry = exercises.exercises()
+    kinds = {registry[key].kind for key, _ in calls}
+    assert "code" in kinds, f"{path.name}: no exercise asks for code"
+    for key, out in calls:
+        assert key.startswith(number + "."), f"{path.name} checks another notebook's {key}"
+        assert "Not attempted yet" in out, f"{path.name}: {key} is not left blank"
+
+
+def test_every_exercise_is_used_by_its_notebook_and_proved_by_its_solutions():
+    registry = exercises.exercises()
+    used = {key for path in NOTEBOOKS for key, _ in _calls(path)}
+    assert used == set(registry), "registered but unused, or used but unregistered"
+    for key in registry:
+        path = ROOT / "notebooks" / "solutions" / f"{key.split('.')[0]}_solutions.ipynb"
+        assert path.exists(), f"{key}: no solutions notebook {path.name}"
+        outs = [out for k, out in _calls(path) if k == key]
+        assert any(o.strip().startswith("Correct") for o in outs), f"{key}: no passing solution"
+        assert any(o.strip().startswith("Not quite") for o in outs), f"{key}: no failing answer"
