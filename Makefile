@@ -32,7 +32,13 @@ data: $(STAMP)
 # Jupyter refuses to run as root unless told; containers and cloud VMs often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# JupyterLab draws a widget output, and the widget state that `make notebooks` saves, only in a
+# trusted notebook; in an untrusted one it shows the output's text instead (`VBox(...)`).
+# These are the project's own notebooks: sign them for this user (after every re-execution).
+TRUST := $(VENV)/bin/jupyter trust $(NOTEBOOKS) $(SOLUTIONS) >/dev/null
+
 lab: data
+	$(TRUST)
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 lint: $(STAMP)
@@ -52,6 +58,7 @@ notebooks: data
 	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=300 "$$nb" || exit 1; \
 	done
+	$(TRUST)
 
 benchmark: data
 	$(PY) benchmarks/run.py

@@ -13,6 +13,7 @@ recommend   Recommend movies after three movies given by title or MovieLens id.
 Examples::
 
     python -m odsc_recsys train --out tables.npz
+    python -m odsc_recsys train --preset tuned --out tuned.npz
     python -m odsc_recsys train --model dqn --out dqn.npz
     python -m odsc_recsys train --model sqn --head q --max-epochs 5 --out sqn.npz
     python -m odsc_recsys evaluate --network dqn.npz
@@ -46,10 +47,21 @@ QTABLE_DEFAULTS = {
     "k": 10, "storage": "dense", "readable": False,
 }  # fmt: skip
 
+#: ``train --preset``: named Q-table configurations (copies of ``training.AS_PUBLISHED``,
+#: ``AS_CODED`` and ``TUNED``, kept here so that --help need not import the trainer; a test
+#: checks that they match). Options given on the command line override the preset's values.
+QTABLE_PRESETS: dict[str, dict[str, object]] = {
+    "as-published": {},  # the defaults above: the paper's hyperparameters and replay rule
+    "as-coded": {"one_per_substate": True, "proposer_only": True, "bootstrap_ignored": False,
+                 "epochs": 1},
+    "tuned": {"alpha": 0.005, "gamma": 0.9, "epsilon": 0.1, "penalty": 0.0, "epochs": 1},
+}
+
 #: Options that only the Q-tables use: flag -> attribute.
 QTABLE_FLAGS = {
-    "--epochs": "epochs", "--alpha": "alpha", "--epsilon": "epsilon", "--reward": "reward",
-    "--penalty": "penalty", "--storage": "storage", "--readable": "readable",
+    "--preset": "preset", "--epochs": "epochs", "--alpha": "alpha", "--epsilon": "epsilon",
+    "--reward": "reward", "--penalty": "penalty", "--storage": "storage",
+    "--readable": "readable",
 }  # fmt: skip
 
 #: Options that set a NetConfig field: flag -> field (also the argparse attribute).
@@ -237,7 +249,8 @@ def _given(args: argparse.Namespace, flags: dict[str, str]) -> list[str]:
 
 
 def _qtable_config(args: argparse.Namespace):
-    """The TrainConfig of ``train --model qtables`` (unset options take the paper's values)."""
+    """The TrainConfig of ``train --model qtables``: the preset's values (the paper's by
+    default), with the options given on the command line."""
     from .training import TrainConfig
 
     wrong = _given(args, {f: a for f, a in NETWORK_FLAGS.items() if f not in ("--gamma", "--k")})
@@ -246,9 +259,10 @@ def _qtable_config(args: argparse.Namespace):
     if wrong:
         raise CliError(f"{wrong[0]} is an option of the network models "
                        f"({', '.join(NETWORK_MODELS)}), not of --model qtables")  # fmt: skip
+    preset = {**QTABLE_DEFAULTS, **QTABLE_PRESETS[args.preset or "as-published"]}
     values = {
-        name: default if getattr(args, name) is None else getattr(args, name)
-        for name, default in QTABLE_DEFAULTS.items()
+        name: default if getattr(args, name, None) is None else getattr(args, name)
+        for name, default in preset.items()
     }
     readable = values.pop("readable")
     try:
@@ -282,6 +296,14 @@ def _net_config(args: argparse.Namespace):
     return base.with_(**changes)
 
 
+def _values(config: dict[str, object]) -> str:
+    """``"alpha 0.8, gamma 0.4, epsilon 0.3, penalty 5, 3 epochs"`` for --help."""
+    epochs = config["epochs"]
+    return (f"alpha {config['alpha']:g}, gamma {config['gamma']:g}, epsilon "
+            f"{config['epsilon']:g}, penalty {config['penalty']:g}, {epochs} "
+            f"epoch{'s' if epochs != 1 else ''}")  # fmt: skip
+
+
 def _out_path(text: str) -> Path:
     out = Path(text)
     if not out.parent.is_dir():
@@ -303,7 +325,9 @@ def _train_tables(args: argparse.Namespace) -> int:
     tables.save(out)
     last = curve.iloc[-1]
     print(
-        f"trained {tables.n_tables} genre tables on {len(data.split.train):,} transitions x "
+        f"trained {tables.n_tables} genre tables ({args.preset or 'as-published'} preset: "
+        f"alpha {config.alpha:g}, gamma {config.gamma:g}, epsilon {config.epsilon:g}, penalty "
+        f"{config.penalty:g}) on {len(data.split.train):,} transitions x "
         f"{config.epochs} epochs (online hit rate {last['train_hit_rate']:.3f}, "
         f"explored {last['explored']:.1%}); saved {out} ({out.stat().st_size / 1e6:.1f} MB)"
     )
@@ -479,7 +503,9 @@ def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.
         description="Train a model on the training split of MovieLens-100K (top-N catalogue, "
         "chronological split) and save it to one .npz file. --model qtables (the default) "
         "replay-trains one Q-table per genre, as the paper does, with its as-published "
-        "hyperparameters. --model dqn, dueling, sqn or supervised trains a Q-network (JAX) "
+        "hyperparameters, or with a --preset: as-coded (the rules of the talk's code) or "
+        "tuned (notebook 07's validation search). --model dqn, dueling, sqn or supervised "
+        "trains a Q-network (JAX) "
         "with early stopping on the validation split; each option's default depends on the "
         "model, and options of the other family are refused.",
     )
@@ -497,7 +523,15 @@ def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.
                     help="seed of the exploration or of the initial weights and shuffling (0)")  # fmt: skip
     tr.add_argument("--n-items", type=_positive_int, default=627, help="catalogue size (627)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
-    tt = tr.add_argument_group("Q-table options (--model qtables)")
+    tt = tr.add_argument_group("Q-table options (--model qtables; each option overrides the "
+                               "preset's value)")  # fmt: skip
+    tt.add_argument("--preset", choices=list(QTABLE_PRESETS), default=None,
+                    help=f"as-published (default): the paper's {_values(q)}; as-coded: the "
+                    "same with the talk's code's rules (one movie per sub-state, only the "
+                    "proposer updated, no future value for ignored movies) and its single "
+                    "pass; tuned: "
+                    f"{_values({**q, **QTABLE_PRESETS['tuned']})} (notebook 07's validation "
+                    "search)")  # fmt: skip
     tt.add_argument("--epochs", type=int, default=None,
                     help=f"passes over the training data ({q['epochs']})")  # fmt: skip
     tt.add_argument("--alpha", type=float, default=None,

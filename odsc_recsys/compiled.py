@@ -3,14 +3,15 @@
 :func:`odsc_recsys.multi_table.replay_train` is the readable implementation that the notebooks
 explain. This module does exactly the same arithmetic in one numba-compiled loop, so that the
 hyperparameter grids and learning curves of notebook 07 fit in seconds. It is a drop-in
-replacement: same arguments, same per-epoch table, and **bit-for-bit the same Q-tables** for the
-same seed and data (``tests/test_fast_replay.py`` checks it).
+replacement: same arguments (the original code's three rule switches included), same per-epoch
+table, and **bit-for-bit the same Q-tables** for the same seed and data
+(``tests/test_compiled.py`` checks it).
 
 How it stays identical:
 
 * the random stream: the readable code draws exactly ``2k`` uniforms per list from the
-  ``Generator``; here each epoch draws them all at once, ``rng.random((n, 2k))``, which yields
-  the same numbers in the same order;
+  ``Generator`` (``2 * 3`` with ``one_per_substate``); here each epoch draws them all at once,
+  ``rng.random((n, 2k))``, which yields the same numbers in the same order;
 * the order of operations of the module docstring of :mod:`odsc_recsys.multi_table`: the merged
   Q in the table dtype, ties by lower index, the future value read before any write, the update
   ``old + alpha * (target - old)`` computed in float64 and cast to the table dtype;
@@ -28,12 +29,15 @@ import numpy as np
 import pandas as pd
 
 from .multi_table import (
+    HISTORY_LENGTH,
     GenreQTables,
     _check_finite,
     _check_k,
     _check_transitions,
+    _DenseStore,
     _LazyStore,
     _SparseStore,
+    check_rules,
     epoch_stats,
     replay_train,
 )
@@ -122,6 +126,32 @@ def _decompose(items, genre_of, local, sizes, offsets, out_rows, out_first, out_
 
 
 @_jit
+def _state_order(items, first, second, n_sub, order):
+    """``order[:n_sub]``: the sub-state slots sorted by the state's order of their movies
+    (``multi_table.state_order``): by the sorted positions of their movies in ``items``."""
+    keys = np.empty(3, np.int64)
+    for t in range(n_sub):
+        p1 = 0
+        p2 = -1
+        for i in range(3):
+            if items[i] == first[t]:
+                p1 = i
+            if items[i] == second[t]:
+                p2 = i
+        if p2 == -1:
+            p2 = p1
+        lo = min(p1, p2)
+        hi = max(p1, p2)
+        keys[t] = lo * 4 + hi  # (lo, hi) in lexicographic order; a single is (p, p)
+        order[t] = t
+    for t in range(1, n_sub):  # insertion sort of at most 3
+        pos = t
+        while pos > 0 and keys[order[pos - 1]] > keys[order[pos]]:
+            order[pos - 1], order[pos] = order[pos], order[pos - 1]
+            pos -= 1
+
+
+@_jit
 def _merge_rows(flat, rows, n_sub, merged):
     """``merged[c] = max over the first n_sub rows of flat[row, c]``, in the table dtype."""
     n_items = flat.shape[1]
@@ -163,21 +193,25 @@ def _top_k_into(merged, kk, top_idx, top_val):
 def _replay_epoch(
     flat, written, states, targets, genre_of, local, sizes, offsets,
     k, alpha, gamma, epsilon, reward, penalty, u, use_rng,
+    one_per_sub, proposer_only, bootstrap_ignored,
 ):  # fmt: skip
     """One pass over the transitions; returns (hits, explored slots, listed slots)."""
     n_items = flat.shape[1]
     n = states.shape[0]
+    width = max(k, 3)
     merged = np.empty(n_items, flat.dtype)
     rows = np.empty(3, np.int64)
     first = np.empty(3, np.int64)
     second = np.empty(3, np.int64)
+    order = np.empty(3, np.int64)
     nrows = np.empty(3, np.int64)
     nfirst = np.empty(3, np.int64)
     nsecond = np.empty(3, np.int64)
-    top_idx = np.empty(k, np.int64)
-    top_val = np.empty(k, flat.dtype)
-    chosen = np.empty(k + 1, np.int64)
-    blocked = np.empty(3 + k, np.int64)
+    top_idx = np.empty(max(k, 1), np.int64)
+    top_val = np.empty(max(k, 1), flat.dtype)
+    chosen = np.empty(width + 1, np.int64)
+    proposer = np.empty(width + 1, np.int64)  # slot (into rows) of each movie's proposer
+    blocked = np.empty(3 + width, np.int64)
     next_items = np.empty(3, np.int64)
     neg_inf = -np.inf
     hits = 0
@@ -187,42 +221,38 @@ def _replay_epoch(
         items = states[j]
         target = targets[j]
         n_sub = _decompose(items, genre_of, local, sizes, offsets, rows, first, second)
-        _merge_rows(flat, rows, n_sub, merged)
+        if one_per_sub or proposer_only:
+            _state_order(items, first, second, n_sub, order)
         n_blocked = len(items)
         for i in range(n_blocked):
             blocked[i] = items[i]
         blocked[:n_blocked].sort()
-        for i in range(n_blocked):
-            merged[blocked[i]] = neg_inf
-        kk = min(k, n_items - n_blocked)
-        _top_k_into(merged, kk, top_idx, top_val)
-        # epsilon-greedy, slot by slot, exactly as GenreQTables._select
         n_chosen = 0
-        if use_rng and epsilon > 0.0 and kk > 0:
-            cursor = 0
-            for p in range(kk):
-                if u[j, p] < epsilon:
+        if one_per_sub:
+            # the original code's list: one movie per sub-state, in the state's order
+            for p in range(n_sub):
+                n_free = n_items - n_blocked
+                if n_free <= 0:
+                    break
+                if use_rng and u[j, p] < epsilon:
                     explored += 1
-                    n_free = n_items - n_blocked
-                    item = min(int(u[j, kk + p] * n_free), n_free - 1)
+                    item = min(int(u[j, 3 + p] * n_free), n_free - 1)
                     for b in range(n_blocked):
                         if blocked[b] > item:
                             break
                         item += 1
-                else:
-                    while True:
-                        cand = top_idx[cursor]
-                        seen = False
-                        for q in range(n_chosen):
-                            if chosen[q] == cand:
-                                seen = True
-                                break
-                        if not seen:
-                            break
-                        cursor += 1
-                    item = top_idx[cursor]
-                    cursor += 1
-                # insert into the sorted blocked list
+                else:  # the best of its own row, lowest index among ties
+                    r = rows[order[p]]
+                    item = -1
+                    best_v = flat[r, 0]
+                    b = 0
+                    for c in range(n_items):
+                        if b < n_blocked and blocked[b] == c:  # blocked is sorted
+                            b += 1
+                            continue
+                        if item == -1 or flat[r, c] > best_v:
+                            item = c
+                            best_v = flat[r, c]
                 pos = n_blocked
                 while pos > 0 and blocked[pos - 1] > item:
                     blocked[pos] = blocked[pos - 1]
@@ -230,12 +260,66 @@ def _replay_epoch(
                 blocked[pos] = item
                 n_blocked += 1
                 chosen[n_chosen] = item
+                proposer[n_chosen] = order[p]
                 n_chosen += 1
+            listed += n_chosen
         else:
-            for p in range(kk):
-                chosen[p] = top_idx[p]
-            n_chosen = kk
-        listed += kk
+            _merge_rows(flat, rows, n_sub, merged)
+            for i in range(n_blocked):
+                merged[blocked[i]] = neg_inf
+            kk = min(k, n_items - n_blocked)
+            _top_k_into(merged, kk, top_idx, top_val)
+            # epsilon-greedy, slot by slot, exactly as GenreQTables._select
+            if use_rng and epsilon > 0.0 and kk > 0:
+                cursor = 0
+                for p in range(kk):
+                    if u[j, p] < epsilon:
+                        explored += 1
+                        n_free = n_items - n_blocked
+                        item = min(int(u[j, kk + p] * n_free), n_free - 1)
+                        for b in range(n_blocked):
+                            if blocked[b] > item:
+                                break
+                            item += 1
+                    else:
+                        while True:
+                            cand = top_idx[cursor]
+                            seen = False
+                            for q in range(n_chosen):
+                                if chosen[q] == cand:
+                                    seen = True
+                                    break
+                            if not seen:
+                                break
+                            cursor += 1
+                        item = top_idx[cursor]
+                        cursor += 1
+                    # insert into the sorted blocked list
+                    pos = n_blocked
+                    while pos > 0 and blocked[pos - 1] > item:
+                        blocked[pos] = blocked[pos - 1]
+                        pos -= 1
+                    blocked[pos] = item
+                    n_blocked += 1
+                    chosen[n_chosen] = item
+                    n_chosen += 1
+            else:
+                for p in range(kk):
+                    chosen[p] = top_idx[p]
+                n_chosen = kk
+            listed += kk
+            if proposer_only and n_sub > 0:
+                # each movie's proposer: the first sub-state (state order) with its largest Q
+                for q in range(n_chosen):
+                    a = chosen[q]
+                    best_t = order[0]
+                    best_v = flat[rows[order[0]], a]
+                    for p in range(1, n_sub):
+                        v = flat[rows[order[p]], a]
+                        if v > best_v:
+                            best_v = v
+                            best_t = order[p]
+                    proposer[q] = best_t
         hit = False
         for q in range(n_chosen):
             if chosen[q] == target:
@@ -245,6 +329,8 @@ def _replay_epoch(
             hits += 1
         else:
             chosen[n_chosen] = target
+            if n_sub > 0:
+                proposer[n_chosen] = order[n_sub - 1]  # nobody proposed it: the last sub-state
             n_chosen += 1
         if n_sub == 0:
             continue
@@ -264,14 +350,25 @@ def _replay_epoch(
                 if np.float64(row_max) > best:
                     best = np.float64(row_max)
         future = gamma * best
+        hit_target = reward + future
+        miss_target = -penalty + future if bootstrap_ignored else -penalty
+        if proposer_only:
+            for q in range(n_chosen):
+                a = chosen[q]
+                r = rows[proposer[q]]
+                written[r] = True
+                tg = hit_target if a == target else miss_target
+                old = np.float64(flat[r, a])
+                flat[r, a] = old + alpha * (tg - old)
+            continue
         for t in range(n_sub):
             r = rows[t]
             written[r] = True
             for q in range(n_chosen):
                 a = chosen[q]
-                rw = reward if a == target else -penalty
+                tg = hit_target if a == target else miss_target
                 old = np.float64(flat[r, a])
-                flat[r, a] = old + alpha * ((rw + future) - old)
+                flat[r, a] = old + alpha * (tg - old)
     return hits, explored, listed
 
 
@@ -283,12 +380,20 @@ def replay_train_fast(
     reward: float = 15.0,
     penalty: float = 5.0,
     k: int = 10,
+    *,
+    one_per_substate: bool = False,
+    proposer_only: bool = False,
+    bootstrap_ignored: bool = True,
 ) -> pd.DataFrame:
-    """Compiled :func:`~odsc_recsys.multi_table.replay_train`: same arguments, same result.
+    """Compiled :func:`~odsc_recsys.multi_table.replay_train`: same arguments, same result,
+    for the paper's rules and for the original code's (``one_per_substate``,
+    ``proposer_only``, ``bootstrap_ignored=False``).
 
     Only :class:`~odsc_recsys.multi_table.GenreQTables` with full 3-movie states is compiled;
     anything else (and a machine without numba) runs the readable implementation.
     """
+    rules = {"one_per_substate": one_per_substate, "proposer_only": proposer_only,
+             "bootstrap_ignored": bootstrap_ignored}  # fmt: skip
     states = np.asarray(transitions.states)  # type: ignore[attr-defined]
     targets = np.asarray(transitions.targets)  # type: ignore[attr-defined]
     if (
@@ -299,12 +404,13 @@ def replay_train_fast(
     ):
         if not HAVE_NUMBA:
             warnings.warn("numba is not installed: using the readable replay_train", stacklevel=2)
-        return replay_train(tables, transitions, epochs, rng, reward, penalty, k)
+        return replay_train(tables, transitions, epochs, rng, reward, penalty, k, **rules)
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     k = _check_k(k)
     reward = _check_finite(reward, "reward")
     penalty = _check_finite(penalty, "penalty")
+    check_rules(one_per_substate, proposer_only, bootstrap_ignored)
     # the readable version's checks, shared
     states, targets = _check_transitions(tables, transitions)
 
@@ -313,16 +419,18 @@ def replay_train_fast(
     flat, offsets = flat_tables(tables)
     written = np.zeros(len(flat), dtype=np.bool_)
 
-    kk = min(k, tables.n_items - 3)
-    use_rng = rng is not None and tables.epsilon > 0.0 and kk > 0
+    # Uniform draws per list: 2k for a merged list of k, 2 * 3 for one movie per sub-state.
+    draws = 2 * HISTORY_LENGTH if one_per_substate else 2 * min(k, tables.n_items - 3)
+    use_rng = rng is not None and tables.epsilon > 0.0 and draws > 0
     out = []
     for epoch in range(1, int(epochs) + 1):
-        # The readable code draws rng.random(2k) per list; drawing (n, 2k) at once gives the
-        # same numbers in the same order.
-        u = rng.random((len(states), 2 * kk)) if use_rng else np.zeros((0, 0))
+        # The readable code draws rng.random(draws) per list; drawing (n, draws) at once gives
+        # the same numbers in the same order.
+        u = rng.random((len(states), draws)) if use_rng else np.zeros((0, 0))
         hits, explored, listed = _replay_epoch(
             flat, written, states, targets, tables.genre_of, tables.local_index, sizes,
             offsets, k, tables.alpha, tables.gamma, tables.epsilon, reward, penalty, u, use_rng,
+            bool(one_per_substate), bool(proposer_only), bool(bootstrap_ignored),
         )  # fmt: skip
         n = len(states)
         out.append(epoch_stats(epoch, n, hits, explored, listed))
@@ -331,6 +439,8 @@ def replay_train_fast(
     # the rows the loop touched when lazy; when sparse, each touched row's non-zero entries
     # (its Q-values read back the same; an entry that is exactly 0.0 need not be stored).
     store = tables._store
+    if isinstance(store, _DenseStore) and store.flat() is flat:
+        return pd.DataFrame(out)  # the loop wrote the tables themselves
     for g in range(tables.n_tables):
         block = flat[offsets[g] : offsets[g] + rows_per_table[g]]
         if isinstance(store, _LazyStore):
@@ -380,9 +490,17 @@ def _recommend_batch(flat, states, excl_ptr, excl_idx, genre_of, local, sizes, o
 
 
 def flat_tables(tables: GenreQTables) -> tuple[np.ndarray, np.ndarray]:
-    """All tables stacked into one ``(total_rows, n_items)`` array, and each table's first row."""
+    """All tables stacked into one ``(total_rows, n_items)`` array, and each table's first row.
+
+    Dense tables already live in one array: that array itself is returned (no copy; writing
+    it writes the tables). Otherwise the array is a new copy.
+    """
     rows_per_table = tables.table_rows.astype(np.int64)
     offsets = np.concatenate(([0], np.cumsum(rows_per_table)[:-1])).astype(np.int64)
+    store = tables._store
+    shared = store.flat() if isinstance(store, _DenseStore) else None
+    if shared is not None:
+        return shared, offsets
     flat = np.empty((int(rows_per_table.sum()), tables.n_items), dtype=tables.dtype)
     for g in range(tables.n_tables):
         flat[offsets[g] : offsets[g] + rows_per_table[g]] = tables._store.table(g)

@@ -92,8 +92,13 @@ __all__ = [
     "SubStateIndex",
     "TrainStats",
     "Updates",
+    "REQUEST_CHUNK",
     "plan_shards",
+    "plot_round_size_shift",
+    "plot_round_size_sweep",
+    "plot_shard_plans",
     "plot_sharding",
+    "round_size_sweep",
 ]
 
 #: A state is the last ``HISTORY_LENGTH`` movies (as in :mod:`odsc_recsys.multi_table`).
@@ -101,6 +106,9 @@ HISTORY_LENGTH = 3
 _MANIFEST = "checkpoint.json"
 _MANIFEST_FORMAT = "odsc_recsys.qshards/1"
 STORAGES = ("dense", "lazy")
+#: Requests served per fan-out: :meth:`DistributedQTables.recommend_batch` (and so
+#: :meth:`DistributedQTables.evaluate`) asks each shard it needs once per this many requests.
+REQUEST_CHUNK = 4096
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,25 +344,212 @@ def plan_shards(table_bytes: npt.ArrayLike, n_shards: int) -> ShardPlan:
     return ShardPlan(tuple(tuple(sorted(m)) for m in members), sizes.astype(np.int64))
 
 
+def _genre_colours(n_tables: int) -> Callable[[int], Any]:
+    cmap = plt.get_cmap("tab10" if n_tables <= 10 else "tab20")
+    return lambda g: cmap(g % cmap.N)
+
+
 def plot_sharding(
     plan: ShardPlan, genre_names: Sequence[str], ax: plt.Axes | None = None
 ) -> plt.Axes:
-    """A stacked bar per shard: the genre tables it owns, by dense size (MB)."""
+    """A stacked bar per shard: the genre tables it owns, by dense size (MB).
+
+    A genre's name is written on its segment when it fits there, measured with the figure's
+    renderer: draw the axes at their final size (:func:`plot_shard_plans` does), since a later
+    ``tight_layout`` would move them. The genres too small to name, and the dashed mean load,
+    are in a legend beside the bars; every genre keeps its colour across plans.
+    """
+    names = list(genre_names)
+    if len(names) != len(plan.table_bytes):
+        raise ValueError(
+            f"genre_names must name the plan's {len(plan.table_bytes)} tables, got {len(names)}"
+        )
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 1.2 + 0.6 * plan.n_shards))
-    colours = plt.get_cmap("tab20")
+        return plot_shard_plans([plan], names).axes[0]
+    colour = _genre_colours(len(names))
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax.set_xlim(0, plan.loads.max() / 1e6 * 1.02)
+    ax.set_ylim(plan.n_shards - 0.5, -0.5)  # shard 0 on top
+    mean = plan.loads.mean() / 1e6
+    unnamed = []
     for s, genres in enumerate(plan.shards):
         left = 0.0
         for g in sorted(genres, key=lambda g: (-int(plan.table_bytes[g]), g)):
             width = plan.table_bytes[g] / 1e6
-            ax.barh(s, width, left=left, color=colours(g % 20), edgecolor="white")
-            if width > 0.06 * plan.loads.max() / 1e6:
-                ax.text(left + width / 2, s, genre_names[g], ha="center", va="center", fontsize=11)
+            ax.barh(s, width, left=left, height=0.75, color=colour(g), edgecolor="white")
+            # the name goes where it fits: the whole segment, else the larger side of the
+            # mean-load line that crosses it, else the legend
+            spans = [(left, left + width)]
+            if left < mean < left + width:
+                spans.append(max((left, mean), (mean, left + width), key=lambda x: x[1] - x[0]))
+            label = ax.text(0, s, names[g], ha="center", va="center")
+            text_width = label.get_window_extent(renderer).width
+            label.remove()
+            x0, x1 = spans[-1]
+            px0, px1 = ax.transData.transform([(x0, s), (x1, s)])[:, 0]
+            if text_width <= 0.92 * (px1 - px0):
+                ax.text((x0 + x1) / 2, s, names[g], ha="center", va="center")
+            else:
+                unnamed.append(g)
             left += width
-    ax.axvline(plan.loads.mean() / 1e6, color="black", linestyle="--", linewidth=1)
+    ax.axvline(mean, color="black", linestyle="--", linewidth=1.5)
     ax.set_yticks(range(plan.n_shards), [f"shard {s}" for s in range(plan.n_shards)])
-    ax.invert_yaxis()
-    ax.set_xlabel("dense table size (MB); dashed line: mean load")
+    ax.set_xlabel("dense table size (MB)")
+    handles = [plt.Line2D([], [], color="black", linestyle="--", linewidth=1.5, label="mean load")]
+    handles += [plt.Rectangle((0, 0), 1, 1, color=colour(g), label=names[g]) for g in unnamed]
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax
+
+
+def plot_shard_plans(
+    plans: Sequence[ShardPlan], genre_names: Sequence[str], titles: Sequence[str] | None = None
+) -> plt.Figure:
+    """One :func:`plot_sharding` panel per plan, stacked, at a size a projector can show.
+
+    The panels are placed by hand (in inches), so no ``tight_layout`` is needed or wanted.
+    """
+    plans = list(plans)
+    if not plans:
+        raise ValueError("plans must hold at least one ShardPlan")
+    titles = [f"{p.n_shards} workers" for p in plans] if titles is None else list(titles)
+    if len(titles) != len(plans):
+        raise ValueError(f"{len(titles)} titles for {len(plans)} plans")
+    width, left, right = 10.0, 1.0, 1.9  # inches; the right margin holds the legends
+    above, below, per_shard = 0.4, 0.65, 0.5
+    heights = [per_shard * p.n_shards for p in plans]
+    total = sum(heights) + len(plans) * (above + below)
+    fig = plt.figure(figsize=(width, total))
+    top = total
+    for plan, title, h in zip(plans, titles, heights, strict=True):
+        top -= above
+        rect = (left / width, (top - h) / total, (width - left - right) / width, h / total)
+        ax = fig.add_axes(rect)
+        plot_sharding(plan, genre_names, ax=ax)
+        ax.set_title(title)
+        top -= h + below
+    return fig
+
+
+def _round_size_ticks(ax: plt.Axes, sizes: Sequence[int]) -> None:
+    """A log x-axis labelled at the round sizes themselves (1,024 rather than 10^3)."""
+    ax.set_xscale("log")
+    ax.set_xticks([int(b) for b in sizes], [f"{int(b):,}" for b in sizes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_xlim(min(sizes) / 2.5, max(sizes) * 2.5)
+
+
+def round_size_sweep(
+    genre_of: npt.ArrayLike,
+    genre_names: Sequence[str],
+    train: Any,
+    test: Any,
+    round_sizes: Sequence[int],
+    seeds: Sequence[int],
+    *,
+    k: int = 10,
+    catalog: Any = None,
+    histories: dict[int, np.ndarray] | None = None,
+    alpha: float = 0.8,
+    gamma: float = 0.4,
+    epsilon: float = 0.3,
+) -> pd.DataFrame:
+    """Train one epoch for every seed and round size ``B``, and evaluate each greedy policy.
+
+    ``B = 1`` is :func:`~odsc_recsys.multi_table.replay_train` itself, run by its compiled twin
+    (bit for bit the same, and the fastest); the other sizes run the round protocol in
+    process (``DistributedQTables(..., in_process=True)``: the tables do not depend on where
+    the shards run). Every run of one seed draws from ``np.random.default_rng(seed)``, so the
+    runs of a seed differ only in their round size: compare round sizes seed by seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``seed``, ``B``, ``rounds``, ``train_hit_rate``, ``seconds`` (of
+        training; a timing), then the columns of :func:`odsc_recsys.metrics.evaluate`.
+    """
+    from .compiled import replay_train_fast  # numba only when a sweep runs
+    from .metrics import evaluate
+
+    if not len(round_sizes) or any(
+        isinstance(b, bool) or not isinstance(b, int | np.integer) or b < 1 for b in round_sizes
+    ):
+        raise ValueError(f"round_sizes must be positive integers, got {list(round_sizes)!r}")
+    sizes = [int(b) for b in round_sizes]
+    if not len(seeds):
+        raise ValueError("seeds must hold at least one seed")
+    hyper = {"alpha": alpha, "gamma": gamma, "epsilon": epsilon}
+    rows = []
+    for seed in seeds:
+        for b in sizes:
+            start = time.perf_counter()
+            if b == 1:
+                tables = GenreQTables(genre_of, genre_names, **hyper)
+                log = replay_train_fast(tables, train, rng=np.random.default_rng(seed), k=k)
+                seconds, rounds = time.perf_counter() - start, len(train.targets) * len(log)
+                row = evaluate(tables.as_recommender(), test, k, catalog, histories, "B = 1")
+            else:
+                with DistributedQTables(genre_of, genre_names, in_process=True, **hyper) as local:
+                    log = local.train(train, rng=np.random.default_rng(seed), round_size=b, k=k)
+                    seconds, rounds = time.perf_counter() - start, local.stats.rounds
+                    row = local.evaluate(test, k, catalog, histories, f"B = {b}")
+            first = {"seed": int(seed), "B": b, "rounds": rounds,
+                     "train_hit_rate": float(log["hit_rate"].iloc[0]), "seconds": seconds}  # fmt: skip
+            rows.append({**first, **row.iloc[0].to_dict()})
+    return pd.DataFrame(rows)
+
+
+def plot_round_size_sweep(
+    sweep: pd.DataFrame, metrics: Sequence[str] = ("HR@10", "NDCG@10"), ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Each metric against the round size: every seed as a dot, the mean over seeds with an
+    error bar of one standard deviation (a frame from :func:`round_size_sweep`)."""
+    missing = [c for c in ("seed", "B", *metrics) if c not in sweep.columns]
+    if missing:
+        raise ValueError(f"the sweep has no column(s) {missing}; is it from round_size_sweep?")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    n_seeds = sweep["seed"].nunique()
+    for i, metric in enumerate(metrics):
+        colour = plt.get_cmap("tab10")(i)
+        by_b = sweep.groupby("B")[metric]
+        sd = by_b.std(ddof=1).fillna(0.0) if n_seeds > 1 else by_b.mean() * 0
+        ax.scatter(sweep["B"], sweep[metric], color=colour, alpha=0.35, s=25, linewidths=0)
+        ax.errorbar(by_b.mean().index, by_b.mean(), yerr=sd, color=colour, marker="o",
+                    capsize=5, label=f"{metric} (test)")  # fmt: skip
+    _round_size_ticks(ax, sorted(sweep["B"].unique()))
+    ax.set_xlabel("round size B (transitions per round, log scale)")
+    ax.set_ylabel("metric")
+    ax.set_title(f"Test metrics: {n_seeds} seeds (dots), mean ± sd")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_round_size_shift(
+    sweep: pd.DataFrame, metric: str = "HR@10", baseline: int = 1, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Each seed's ``metric`` minus the same seed's run at round size ``baseline``: the paired
+    view of a :func:`round_size_sweep`, where a shift that keeps its sign over the seeds is
+    not noise of the exploration draws."""
+    missing = [c for c in ("seed", "B", metric) if c not in sweep.columns]
+    if missing:
+        raise ValueError(f"the sweep has no column(s) {missing}; is it from round_size_sweep?")
+    wide = sweep.pivot(index="seed", columns="B", values=metric)
+    if baseline not in wide.columns:
+        raise ValueError(f"baseline round size {baseline} is not in the sweep: {list(wide.columns)}")
+    shift = wide.sub(wide[baseline], axis=0).drop(columns=baseline)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    colour = plt.get_cmap("tab10")(0)
+    for b in shift.columns:
+        ax.scatter([b] * len(shift), shift[b], color=colour, alpha=0.5, s=40, linewidths=0)
+    ax.plot(shift.columns, shift.mean(), color=colour, marker="o", label="mean over seeds")
+    ax.axhline(0.0, color="black", linewidth=1)
+    _round_size_ticks(ax, list(shift.columns))
+    ax.set_xlabel("round size B (log scale)")
+    ax.set_ylabel(f"{metric} minus the seed's B = {baseline}")
+    ax.set_title(f"Paired by seed: {len(shift)} seeds (dots)")
+    ax.legend(loc="upper left")
     return ax
 
 
@@ -1732,17 +1927,19 @@ class DistributedQTables:
         states: Sequence[Iterable[int]],
         k: int = 10,
         excludes: Sequence[Iterable[int] | None] | None = None,
-        chunk: int = 4096,
+        chunk: int = REQUEST_CHUNK,
     ) -> np.ndarray:
         """Greedy top-``k`` lists of many states, ``(n, k)`` padded with -1.
 
         The requests fan out in one call per shard that owns a sub-state of any of them (per
-        ``chunk`` requests); the driver merges the rows. Each list equals
-        ``GenreQTables.recommend(state, k, exclude=exclude).items``.
+        ``chunk`` requests, :data:`REQUEST_CHUNK` by default); the driver merges the rows.
+        Each list equals ``GenreQTables.recommend(state, k, exclude=exclude).items``.
         """
         self._check_open()
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
             raise ValueError(f"k must be a non-negative integer, got {k!r}")
+        if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
+            raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
         states = list(states)
         if excludes is not None and len(excludes) != len(states):
             raise ValueError(f"{len(excludes)} exclude lists for {len(states)} states")
@@ -1780,7 +1977,8 @@ class DistributedQTables:
         """:func:`odsc_recsys.metrics.evaluate` of the greedy policy, served in batches.
 
         Gives the same row as ``evaluate(tables.as_recommender(), ...)`` on the gathered
-        tables, with one call per shard per 4,096 requests instead of one per request.
+        tables, with one call per shard per :data:`REQUEST_CHUNK` requests instead of one
+        per request.
         """
         prefixes = (
             transitions.prefixes(histories) if histories is not None else list(transitions.states)

@@ -405,7 +405,8 @@ def plot_gridworld(
     from matplotlib.colors import ListedColormap
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.9 * grid.shape[1] + 1, 0.9 * grid.shape[0] + 0.6))
+        # 1.2 inches a room: values and labels stay legible on a projector.
+        _, ax = plt.subplots(figsize=(1.2 * grid.shape[1] + 0.9, 1.2 * grid.shape[0] + 0.8))
     n_rows, n_cols = grid.shape
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
@@ -423,31 +424,34 @@ def plot_gridworld(
     overlay[kinds == "#"], overlay[kinds == "G"], overlay[kinds == "F"] = 0, 1, 2
     ax.imshow(overlay, cmap=ListedColormap(["#555555", "#2e9e44", "#d62728"]), vmin=0, vmax=2)
     label = {"#": "", "G": "goal", "F": "fire"}
+    text = {"ha": "center", "va": "center", "fontsize": 13}  # 13 pt: above the 11 pt floor
     for r in range(n_rows):
         for c in range(n_cols):
             ch = grid.rows[r][c]
             if ch in label:
-                ax.text(c, r, label[ch], ha="center", va="center", color="white", fontsize=11)
+                ax.text(c, r, label[ch], color="white", weight="bold", **text)
                 continue
             s = int(grid.index[r, c])
             if ch == "A" and values is None and q_values is None:
-                ax.text(c, r, "A", ha="center", va="center", fontsize=14, weight="bold")
+                ax.text(c, r, "A", **{**text, "fontsize": 16}, weight="bold")
             elif ch == "A":
-                ax.text(c - 0.42, r - 0.42, "A", ha="left", va="top", fontsize=11, weight="bold")
+                ax.text(c - 0.44, r - 0.44, "A", ha="left", va="top", fontsize=13, weight="bold")
             if values is not None:
-                ax.text(c, r + 0.3, f"{values[s]:.{digits}g}", ha="center", va="center", fontsize=11)
+                ax.text(c, r + 0.28, f"{values[s]:.{digits}g}", **text)
     if q_values is not None:
         mask = optimal_actions(q_values, grid.terminal)
         for s in np.flatnonzero(mask.any(axis=1)):
             r, c = grid.cells[s]
+            y0 = r - 0.12 if values is not None else r  # above the printed value
             for a in np.flatnonzero(mask[s]):
-                dr, dc = _MOVES[a] * 0.3
+                dr, dc = _MOVES[a] * 0.28
                 ax.annotate(
                     "",
-                    xy=(c + dc, r - 0.08 + dr),
-                    xytext=(c, r - 0.08),
-                    arrowprops={"arrowstyle": "->", "lw": 1.5, "color": "black"},
-                )
+                    xy=(c + dc, y0 + dr),
+                    xytext=(c, y0),
+                    arrowprops={"arrowstyle": "-|>", "lw": 2, "color": "black",
+                                "mutation_scale": 14},
+                )  # fmt: skip
     ax.set_xticks(np.arange(n_cols))
     ax.set_yticks(np.arange(n_rows))
     ax.set_xticks(np.arange(n_cols + 1) - 0.5, minor=True)
@@ -455,7 +459,7 @@ def plot_gridworld(
     ax.grid(which="minor", color="white", linewidth=2)
     ax.tick_params(which="both", length=0)
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title)
     return ax
 
 

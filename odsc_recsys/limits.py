@@ -14,7 +14,10 @@ sparsity and popularity bias. Each function here turns one of them into numbers:
   :func:`stale_vs_fresh`;
 * scalability: :func:`time_item_similarity` (on :func:`random_interactions`).
 
-Figures: :func:`plot_grouped_bars` and :func:`plot_scalability`.
+Figures, one per measurement: :func:`plot_new_user_curve`, :func:`plot_new_movie_ranks`,
+:func:`plot_accuracy_by_activity`, :func:`plot_popularity_bias`, :func:`plot_grey_sheep`,
+:func:`plot_list_overlap`, :func:`plot_taste_drift`, :func:`plot_staleness` and
+:func:`plot_scalability`, on the shared :func:`plot_grouped_bars`.
 
 Most functions take *precomputed* recommendation lists (``(n, k)`` arrays from
 :func:`odsc_recsys.metrics.recommend_all`), so one pass over the test transitions serves every
@@ -50,8 +53,16 @@ __all__ = [
     "hold_out_users",
     "list_overlap",
     "new_user_curve",
+    "plot_accuracy_by_activity",
+    "plot_grey_sheep",
     "plot_grouped_bars",
+    "plot_list_overlap",
+    "plot_new_movie_ranks",
+    "plot_new_user_curve",
+    "plot_popularity_bias",
     "plot_scalability",
+    "plot_staleness",
+    "plot_taste_drift",
     "popularity_bias",
     "random_interactions",
     "remove_items",
@@ -563,6 +574,11 @@ def time_item_similarity(
 # --------------------------------------------------------------------------------------------
 
 
+def _model_colors(names: Sequence[str]) -> dict[str, tuple]:
+    """One colour per model, the same in every figure of notebook 02 (tab10, in order)."""
+    return {str(n): plt.cm.tab10(j % 10) for j, n in enumerate(names)}
+
+
 def plot_grouped_bars(
     table: pd.DataFrame,
     ax: Axes | None = None,
@@ -570,13 +586,16 @@ def plot_grouped_bars(
     ylabel: str = "",
     reference: float | None = None,
     reference_label: str = "",
+    legend: bool = True,
 ) -> Axes:
     """Grouped bars: one group per row of ``table``, one bar per column.
 
     ``reference`` draws a dashed horizontal line (e.g. the catalogue share of the top items).
+    With ``legend=False`` the caller draws one legend for several panels (see
+    :func:`plot_accuracy_by_activity`).
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.5))
+        _, ax = plt.subplots(figsize=(8, 4))
     n_rows, n_cols = table.shape
     width = 0.8 / n_cols
     x = np.arange(n_rows)
@@ -588,17 +607,176 @@ def plot_grouped_bars(
         ax.axhline(reference, color="k", ls="--", lw=1, label=reference_label or None)
     ax.set_xticks(x, [str(i) for i in table.index])
     ax.set(title=title, ylabel=ylabel)
-    # Headroom above the tallest bar keeps the legend off the bars.
     top = np.nanmax(np.r_[table.to_numpy(dtype=float).ravel(), reference or 0.0])
-    ax.set_ylim(0, 1.4 * top if top > 0 else 1.0)
-    ax.legend(fontsize=11, ncols=min(n_cols, 3), loc="upper center")
+    if legend:
+        # Headroom above the tallest bar keeps the legend off the bars.
+        ax.set_ylim(0, 1.45 * top if top > 0 else 1.0)
+        ax.legend(ncols=min(n_cols, 3), loc="upper center")
+    else:
+        ax.set_ylim(0, 1.1 * top if top > 0 else 1.0)
+    return ax
+
+
+def _legend_below(fig: plt.Figure, ax: Axes, ncols: int = 3) -> None:
+    """One legend for the whole figure, centred under the panels."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=ncols, frameon=False)
+
+
+def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """HR@10 against the number of movies known about a new user, one line per model.
+
+    ``curve`` is the table of :func:`new_user_curve` (index: movies known).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    for name, color in _model_colors(curve.columns).items():
+        ax.plot(curve.index, curve[name], "o-", label=name, color=color)
+    ax.set(xlabel="movies known about the new user", ylabel="HR@10 on their next movie",
+           title="Cold start: a new user")  # fmt: skip
+    ax.set_xticks(curve.index)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax
+
+
+def plot_new_movie_ranks(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of each model's median rank for a brand-new movie (lower is better)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.8))
+    ax.barh(table.index, table["median rank"], color="#4c72b0")
+    ax.invert_yaxis()
+    ax.set(xlabel="median rank of the new movie (lower is better)",
+           title="Cold start: a new movie")  # fmt: skip
+    return ax
+
+
+def plot_accuracy_by_activity(activity: pd.DataFrame, models: Sequence[str]) -> plt.Figure:
+    """Two panels: HR@10 per activity bin, and the same divided by popularity's HR@10.
+
+    ``activity`` is the table of :func:`accuracy_by_activity`; ``models`` its model columns,
+    among them ``"Popularity"`` (the reference of the right panel).
+    """
+    models = list(models)
+    if "Popularity" not in models:
+        raise ValueError(f"the lift is relative to 'Popularity', which is not among {models}")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    lift = activity[models].div(activity["Popularity"], axis=0)
+    plot_grouped_bars(activity[models], ax=axes[0], title="HR@10 by training movies per user",
+                      ylabel="HR@10", legend=False)  # fmt: skip
+    plot_grouped_bars(lift, ax=axes[1], title="... divided by popularity's HR@10",
+                      ylabel="lift over popularity", reference=1.0, legend=False)  # fmt: skip
+    for ax in axes:
+        ax.set_xlabel("movies in the user's training history")
+    _legend_below(fig, axes[0], ncols=min(len(models), 6))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def plot_popularity_bias(bias: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bars of the share of slots going to the top items, per model and for the real next movies.
+
+    ``bias`` is the table of :func:`popularity_bias`; the dashed line is the top items' share
+    of the catalogue (``bias.attrs["catalogue share"]``).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    colors = ["#c44e52" if name == "actual next movies" else "#4c72b0" for name in bias.index]
+    ax.bar(bias.index, bias["share to top items"], color=colors)
+    ax.axhline(bias.attrs["catalogue share"], color="k", ls="--", lw=1,
+               label="their share of the catalogue")  # fmt: skip
+    share = bias.attrs["catalogue share"]
+    ax.set(ylabel="share of recommendation slots", ylim=(0, 1.15),
+           title=f"Slots going to the top {share:.0%} most popular movies")  # fmt: skip
+    ax.tick_params(axis="x", rotation=30)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_grey_sheep(
+    typicality: pd.Series, grey_cut: float, by_quintile: pd.DataFrame, models: Sequence[str]
+) -> plt.Figure:
+    """Two panels: the histogram of typicality with the grey-sheep cut, and HR@10 by quintile.
+
+    ``typicality`` comes from :func:`user_typicality`, ``by_quintile`` from
+    :func:`accuracy_by_group` on typicality quintiles; ``models`` are its model columns.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    axes[0].hist(typicality, bins=40, color="#8172b2")
+    axes[0].axvline(grey_cut, color="k", ls="--", lw=1, label="grey-sheep cut")
+    axes[0].set(xlabel="typicality (mean cosine to the closest users)", ylabel="users",
+                title="How much users resemble their closest peers")  # fmt: skip
+    axes[0].legend(loc="upper right")
+    plot_grouped_bars(by_quintile[list(models)], ax=axes[1], title="HR@10 by typicality quintile",
+                      ylabel="HR@10", legend=False)  # fmt: skip
+    axes[1].set_xticks(
+        axes[1].get_xticks(), [str(q).replace(" (", "\n(") for q in by_quintile.index]
+    )
+    axes[1].set_xlabel("typicality quintile")
+    _legend_below(fig, axes[1], ncols=min(len(models), 6))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def plot_list_overlap(overlap: pd.Series, ax: Axes | None = None) -> Axes:
+    """Share of each model's list unchanged after one more watched movie, and after a skip (1)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    ax.bar(overlap.index, overlap.to_numpy(), color="#55a868",
+           label="after the user watched one more movie")  # fmt: skip
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="after the user skipped the whole list")
+    ax.set(ylabel="share of the list unchanged", ylim=(0, 1.4),
+           title="How much a list changes after feedback")  # fmt: skip
+    ax.tick_params(axis="x", rotation=30)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    ax.legend(loc="upper center", ncols=1)
+    return ax
+
+
+def plot_taste_drift(mix: pd.DataFrame, drift: pd.DataFrame) -> plt.Figure:
+    """Two panels: pooled genre shares early against late, and per-user drift against chance.
+
+    ``mix`` is the table of :func:`genre_mix`, ``drift`` that of :func:`taste_drift`.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    plot_grouped_bars(mix[["early", "late"]], ax=axes[0], ylabel="share of watches",
+                      title="Genre mix: first half vs second half", legend=False)  # fmt: skip
+    axes[0].legend(["first half", "second half"], loc="upper right")
+    axes[0].tick_params(axis="x", rotation=60)
+    plt.setp(axes[0].get_xticklabels(), ha="right", rotation_mode="anchor")
+    bins = np.linspace(0, max(0.8, float(drift[["drift", "shuffled"]].max().max())), 33)
+    axes[1].hist(drift["shuffled"], bins=bins, alpha=0.6, label="shuffled order (chance)")
+    axes[1].hist(drift["drift"], bins=bins, alpha=0.6, label="real order")
+    axes[1].set(xlabel="genre drift per user (total variation)", ylabel="users",
+                title="Taste drift beyond chance")  # fmt: skip
+    axes[1].legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_staleness(staleness: pd.DataFrame, frozen_on: str, ax: Axes | None = None) -> Axes:
+    """HR@10 per period of each model retrained monthly (solid) and frozen (dashed).
+
+    ``staleness`` has one column pair per model, ``(model, "fresh HR@10")`` and
+    ``(model, "stale HR@10")``, as :func:`stale_vs_fresh` tables concatenated by model.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.8))
+    names = list(dict.fromkeys(staleness.columns.get_level_values(0)))
+    for name, color in _model_colors(names).items():
+        ax.plot(staleness.index, staleness[(name, "fresh HR@10")], "o-", color=color,
+                label=f"{name}, retrained monthly")  # fmt: skip
+        ax.plot(staleness.index, staleness[(name, "stale HR@10")], "o--", color=color,
+                label=f"{name}, frozen on {frozen_on}")  # fmt: skip
+    ax.set(ylabel="HR@10", title="Changing data: frozen vs retrained")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax
 
 
 def plot_scalability(timings: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Log-log plot of similarity time against catalogue size, with the fitted power law."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        _, ax = plt.subplots(figsize=(7, 4.5))
     n = timings.index.to_numpy(dtype=float)
     t = timings["seconds"].to_numpy(dtype=float)
     slope, intercept = np.polyfit(np.log(n), np.log(t), 1)

@@ -45,6 +45,13 @@ the clicked movie and the larger ``max Q`` of the two is used. Then, for every s
 .. math:: Q(s_i, a) \\leftarrow Q(s_i, a) + \\alpha\\,\\bigl(r_a + \\gamma \\max_{a'} Q(s', a')
           - Q(s_i, a)\\bigr)
 
+**The original code's rules** (switchable in :func:`replay_train`; off by default). The talk's
+code (``Code/Multiple_table.py`` of raviranjan0309/ODSC-conference-India-2021) differs from the
+paper's text in three ways, each an option: ``one_per_substate`` (every sub-state proposes one
+movie, so a list holds at most three plus the appended target), ``proposer_only`` (a movie
+updates only the sub-state that proposed it) and ``bootstrap_ignored=False`` (an ignored movie's
+target is ``-penalty`` with no future-value term). See :func:`replay_train`.
+
 Order of operations (so that a compiled or distributed version can reproduce it bit for bit):
 the future value ``max_{a'} Q(s', a')`` is read first, from the table before any write (it is
 the max over all columns of the row in the table dtype, then converted to float64); the target
@@ -100,6 +107,7 @@ __all__ = [
     "SubState",
     "genre_combinations",
     "replay_train",
+    "state_order",
 ]
 
 #: ``Recommendations.source`` value of an exploratory (random) slot.
@@ -226,12 +234,25 @@ class Recommendations:
 
 
 class _DenseStore:
-    """One full ``(n_rows, n_cols)`` array per table, as in the paper."""
+    """One full ``(n_rows, n_cols)`` array per table, as in the paper.
+
+    The tables are consecutive blocks of one ``(total_rows, n_cols)`` array, so that the
+    compiled paths can work on all of them at once without a copy (:meth:`flat`).
+    """
 
     kind = "dense"
 
     def __init__(self, n_rows: Sequence[int], n_cols: int, dtype: np.dtype) -> None:
-        self.tables = [np.zeros((r, n_cols), dtype=dtype) for r in n_rows]
+        self._flat = np.zeros((int(sum(n_rows)), n_cols), dtype=dtype)
+        starts = np.concatenate(([0], np.cumsum(n_rows, dtype=np.int64)))
+        self.tables = [self._flat[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+
+    def flat(self) -> np.ndarray | None:
+        """All tables as one array (a view: writing it writes the tables), or None when a table
+        no longer lives in it (replaced by :meth:`GenreQTables.load`, or after a deep copy)."""
+        if all(t.base is self._flat for t in self.tables):
+            return self._flat
+        return None
 
     def row(self, t: int, r: int) -> np.ndarray:
         return self.tables[t][r]
@@ -611,6 +632,60 @@ class _TabularQ:
         mask = None if explore is None else np.array(explore, dtype=bool)
         return picked, q_values, mask
 
+    def _choose_per_substate(
+        self,
+        items: tuple[int, ...],
+        order: list[SubState],
+        rng: np.random.Generator | None,
+    ) -> tuple[list[int], list[SubState], list[bool]]:
+        """The original code's list: each sub-state, in ``order``, proposes one movie.
+
+        A sub-state explores with probability epsilon (a uniform choice among the movies that
+        are neither in the state nor listed yet); otherwise it proposes the best movie of its
+        own row among those, the lowest index among ties. Exactly ``2 * HISTORY_LENGTH``
+        uniform draws per list when ``rng`` is given and epsilon > 0: ``u[p]`` decides slot
+        ``p``, ``u[HISTORY_LENGTH + p]`` picks its random movie.
+
+        Returns the movies in list order, the sub-state that proposed each, and which slots
+        explored.
+        """
+        u = None
+        if rng is not None and self.epsilon > 0.0:
+            u = rng.random(2 * HISTORY_LENGTH).tolist()
+        blocked = sorted(items)
+        chosen: list[int] = []
+        proposers: list[SubState] = []
+        explored: list[bool] = []
+        for p, s in enumerate(order):
+            n_free = self.n_items - len(blocked)
+            if n_free <= 0:
+                break
+            explores = u is not None and u[p] < self.epsilon
+            if explores:
+                item = min(int(u[HISTORY_LENGTH + p] * n_free), n_free - 1)
+                for b in blocked:  # sorted: skip every blocked index at or below the item
+                    if b > item:
+                        break
+                    item += 1
+            else:
+                row = self._store.row(s.genre, s.row).copy()  # table dtype, as the merge
+                row[blocked] = -np.inf
+                item = int(row.argmax())
+            bisect.insort(blocked, item)
+            chosen.append(item)
+            proposers.append(s)
+            explored.append(explores)
+        return chosen, proposers, explored
+
+    def _proposers(self, order: list[SubState], actions: list[int]) -> list[SubState]:
+        """For each action, the first sub-state of ``order`` whose row holds its largest Q."""
+        rows = [self._store.row(s.genre, s.row) for s in order]
+        out = []
+        for a in actions:
+            values = [float(r[a]) for r in rows]
+            out.append(order[values.index(max(values))])
+        return out
+
     def _check_exclude(self, exclude: Iterable[int] | None) -> np.ndarray | None:
         if exclude is None:
             return None
@@ -667,18 +742,33 @@ class _TabularQ:
         clicked: int,
         reward: float,
         penalty: float,
+        proposers: list[SubState] | None = None,
+        bootstrap_ignored: bool = True,
     ) -> None:
-        """Core of :meth:`update` on validated input (``clicked`` is in ``actions``)."""
+        """Core of :meth:`update` on validated input (``clicked`` is in ``actions``).
+
+        ``proposers`` (one sub-state per action) updates each action in its own sub-state
+        only, and ``bootstrap_ignored=False`` drops the future term from the ignored movies'
+        targets: the original code's rules (see :func:`replay_train`).
+        """
         if not subs:
             return
         # The TD target r_a + gamma * max_a' Q(s', a') of every listed movie a: one value for
         # the clicked movie, one for the others.
         future = self.gamma * self._future_value(items, clicked)
-        hit, miss = reward + future, -penalty + future
+        hit = reward + future
+        miss = -penalty + future if bootstrap_ignored else -penalty
         targets = [hit if a == clicked else miss for a in actions]
-        index = np.array(actions, dtype=np.int64)
         alpha = self.alpha
         writable = self._store.writable_row
+        if proposers is not None:
+            # One entry per action, each in its proposer's row: distinct (row, column) pairs.
+            for a, t, s in zip(actions, targets, proposers, strict=True):
+                row = writable(s.genre, s.row)
+                q = float(row[a])
+                row[a] = q + alpha * (t - q)
+            return
+        index = np.array(actions, dtype=np.int64)
         for s in subs:
             row = writable(s.genre, s.row)
             # Python floats are float64: Q-values are read exactly, the update is computed in
@@ -1286,6 +1376,32 @@ def _check_transitions(
     return states.astype(np.int64), targets.astype(np.int64)
 
 
+def state_order(items: Sequence[int], subs: Sequence[SubState]) -> list[SubState]:
+    """The sub-states in the original code's order: by the state's order of their movies.
+
+    ``Code/Multiple_table.py`` groups a state's movies by genre in order of first appearance
+    (oldest movie first) and, when all three share a genre, forms the pairs as
+    ``itertools.combinations`` of the state: (m1, m2), (m1, m3), (m2, m3). Sorting each
+    sub-state by the sorted positions of its movies in the state gives that order.
+
+    Examples
+    --------
+    >>> tables = GenreQTables(np.array([0, 1, 0]), ["Drama", "Comedy"])
+    >>> [s.items for s in state_order([1, 2, 0], tables.decompose([1, 2, 0]))]
+    [(1,), (0, 2)]
+    """
+    position = {int(m): i for i, m in enumerate(items)}
+    return sorted(subs, key=lambda s: sorted(position[m] for m in s.items))
+
+
+def check_rules(one_per_substate: object, proposer_only: object, bootstrap_ignored: object) -> None:
+    """The three rule switches of :func:`replay_train` must be booleans."""
+    for name, value in (("one_per_substate", one_per_substate), ("proposer_only", proposer_only),
+                        ("bootstrap_ignored", bootstrap_ignored)):  # fmt: skip
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
 def replay_train(
     tables: GenreQTables | FullStateQTable,
     transitions: object,
@@ -1294,13 +1410,20 @@ def replay_train(
     reward: float = 15.0,
     penalty: float = 5.0,
     k: int = 10,
+    *,
+    one_per_substate: bool = False,
+    proposer_only: bool = False,
+    bootstrap_ignored: bool = True,
 ) -> pd.DataFrame:
     """Train the tables by replaying logged transitions, the talk's way.
 
     For each transition ``(state, next movie)`` in the given order: recommend ``k`` movies
     from the state (epsilon-greedy with ``rng``; greedy when ``rng`` is None); if the movie the
     user really watched next is not in the list, append it; reward it, penalise the rest, and
-    update every sub-state (:meth:`GenreQTables.update`).
+    update every sub-state (:meth:`GenreQTables.update`). That is the paper's text.
+
+    The logged next movie does not depend on the list: replay is learning from fixed feedback
+    with a bootstrapped target, not an agent steering a user.
 
     Parameters
     ----------
@@ -1310,6 +1433,23 @@ def replay_train(
         E.g. :class:`odsc_recsys.sessions.Transitions`.
     epochs : int
         Passes over the transitions.
+    rng, reward, penalty, k
+        Exploration, the clicked movie's reward, the other listed movies' penalty (``-penalty``)
+        and the list length.
+    one_per_substate : bool
+        The original code's list (``RECOMMENDATION_LIST``): each sub-state, in the state's
+        order (:func:`state_order`), proposes **one** movie from its own row (exploring with
+        probability epsilon), so a list holds at most three movies plus the appended target;
+        ``k`` is then not used. Exactly ``2 * 3`` uniform draws per list.
+    proposer_only : bool
+        The original code's update (``k`` in ``UPDATE_CLICK_Q_VALUE``): each listed movie
+        updates only the sub-state that proposed it (with merged lists, the first sub-state in
+        the state's order whose row holds the movie's largest Q); the appended target, which
+        no sub-state proposed, updates the last sub-state in the state's order.
+    bootstrap_ignored : bool
+        True (the paper's rule): every listed movie's target is ``r + gamma max Q(s', .)``.
+        False (the original code's ``next_max = old_value``, which cancels the term): an
+        ignored movie's target is ``-penalty`` alone; the clicked movie keeps its future term.
 
     Returns
     -------
@@ -1323,6 +1463,8 @@ def replay_train(
     k = _check_k(k)
     reward = _check_finite(reward, "reward")
     penalty = _check_finite(penalty, "penalty")
+    check_rules(one_per_substate, proposer_only, bootstrap_ignored)
+    as_coded = bool(one_per_substate or proposer_only)
     # Validate everything once, up front, so the loop can use the unchecked fast paths; the
     # loop works on plain Python ints, much cheaper than numpy scalars one at a time.
     states, targets = _check_transitions(tables, transitions)
@@ -1333,7 +1475,15 @@ def replay_train(
         hits = explored = listed = 0
         for items, target in zip(state_list, target_list, strict=True):
             subs = tables._decompose(items)
-            chosen, explore = tables._choose(items, tables._rows(subs), k, rng, None)
+            proposers = None
+            if as_coded:
+                order = state_order(items, subs)
+            if one_per_substate:
+                chosen, proposers, explore = tables._choose_per_substate(items, order, rng)
+            else:
+                chosen, explore = tables._choose(items, tables._rows(subs), k, rng, None)
+                if proposer_only and subs:
+                    proposers = tables._proposers(order, chosen)  # read before any write
             listed += len(chosen)
             if explore is not None:
                 explored += sum(explore)
@@ -1341,7 +1491,11 @@ def replay_train(
                 hits += 1
             else:
                 chosen.append(target)  # the movie the user really watched is always updated
-            tables._apply_update(items, subs, chosen, target, reward, penalty)
+                if proposers is not None and subs:
+                    proposers.append(order[-1])
+            tables._apply_update(items, subs, chosen, target, reward, penalty,
+                                 proposers if proposer_only else None,
+                                 bootstrap_ignored)  # fmt: skip
         n = len(target_list)
         out.append(epoch_stats(epoch, n, hits, explored, listed))
     return pd.DataFrame(out)

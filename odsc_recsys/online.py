@@ -42,8 +42,12 @@ __all__ = [
     "RandomAgent",
     "RecommenderAgent",
     "SessionResult",
+    "SimulatorCheck",
     "agent_colors",
+    "compare_with_movielens",
+    "evidence_table",
     "genre_repeat_rate",
+    "lead_change",
     "learning_curves",
     "mean_interval",
     "observation_state",
@@ -51,13 +55,16 @@ __all__ = [
     "per_seed",
     "plot_learning_curves",
     "plot_metric_bars",
+    "plot_simulator_check",
     "q_update",
     "run_experiment",
     "run_session",
     "run_sessions",
     "session_seeds",
     "simulate_log",
+    "split_users",
     "summarise",
+    "td_targets",
 ]
 
 #: Metrics recorded per session (see :func:`run_session`).
@@ -191,6 +198,59 @@ def observation_state(observation: np.ndarray, pad: int) -> tuple[int, ...]:
     return tuple(int(m) for m in obs[obs != pad])
 
 
+def td_targets(
+    slate: Sequence[int] | np.ndarray,
+    clicked: int,
+    reward: float,
+    penalty: float,
+    gamma: float,
+    future: float,
+    done: bool,
+) -> np.ndarray:
+    """The Q-learning target of every movie of a slate after one online step.
+
+    .. math:: y_i = r_i + \\gamma \\, (1 - \\text{done}) \\, \\text{future}, \\qquad
+              r_i = \\text{reward if } i \\text{ was clicked, else } -\\text{penalty}
+
+    ``future`` is :math:`\\max_{a'} Q(s', a')`: the best value of the next state (after a
+    click, the sub-state that holds the clicked movie; without a click, the state itself, since
+    nothing was watched). When the user left (``done``) there is no next state and the target
+    is the reward alone.
+
+    Parameters
+    ----------
+    slate : sequence of int
+        The movies shown (and updated).
+    clicked : int
+        The watched movie, or ``-1`` for no click.
+    reward, penalty : float
+        Reward of the clicked movie, penalty of every other movie.
+    gamma : float in [0, 1]
+        Discount.
+    future : float
+        :math:`\\max_{a'} Q(s', a')`.
+    done : bool
+        Whether the user left after this step.
+
+    Returns
+    -------
+    array of float, one target per movie of ``slate``
+
+    Examples
+    --------
+    >>> td_targets([4, 7, 9], clicked=7, reward=15, penalty=1, gamma=0.5, future=2.0, done=False)
+    array([ 0., 16.,  0.])
+    >>> td_targets([4, 7], clicked=-1, reward=15, penalty=1, gamma=0.5, future=2.0, done=True)
+    array([-1., -1.])
+    """
+    gamma = float(gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    slate = np.asarray(slate, dtype=np.int64).reshape(-1)
+    rewards = np.where(slate == int(clicked), float(reward), -float(penalty))
+    return rewards + (0.0 if done else gamma * float(future))
+
+
 def q_update(
     tables: Any,
     state: Sequence[int],
@@ -240,9 +300,8 @@ def q_update(
         actions = np.append(actions, clicked)
     if not subs or actions.size == 0:
         return
-    rewards = np.where(actions == clicked, float(reward), -float(penalty))
     future = 0.0 if done else max(float(tables.q_row(s).max()) for s in subs)
-    target = rewards + tables.gamma * future
+    target = td_targets(actions, clicked, reward, penalty, tables.gamma, future, done)
     for s in subs:
         # No public write access to a row: GenreQTables.update covers only the click case.
         row = tables._store.writable_row(s.genre, s.row)
@@ -449,6 +508,131 @@ def genre_repeat_rate(sequences: Iterable[np.ndarray], genre: np.ndarray) -> flo
     return same / total
 
 
+def split_users(
+    user_ids: Sequence[int] | np.ndarray, n_simulated: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split users into ``n_simulated`` who meet the recommenders online and the rest, whose
+    logs train the static models: ``(simulated, logged)``, each sorted.
+
+    The draw depends only on ``seed``, so two notebooks that call this agree on who is who.
+    """
+    ids = np.asarray(user_ids, dtype=np.int64)
+    if (
+        isinstance(n_simulated, bool)
+        or not isinstance(n_simulated, int | np.integer)
+        or not 0 < n_simulated < ids.size
+    ):
+        raise ValueError(
+            f"n_simulated must be an integer in [1, {ids.size - 1}] (both groups non-empty), got "
+            f"{n_simulated!r}"
+        )
+    users = np.random.default_rng([int(seed), 8]).permutation(ids)
+    return np.sort(users[:n_simulated]), np.sort(users[n_simulated:])
+
+
+@dataclass(frozen=True)
+class SimulatorCheck:
+    """Simulated logs set beside MovieLens (:func:`compare_with_movielens`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per source (``"MovieLens"``, then each log): ``watches``, ``genre repeat
+        rate``, ``mean rating``, ``1-star share``, ``CTR``, ``genre share distance (TV)`` and
+        ``Spearman(clicks, MovieLens ratings)`` (NaN where they do not apply).
+    genre_shares : dict source -> array (n_primary_genres,)
+        Share of watches per primary genre.
+    genre_names : list of str
+    movielens_counts : array (n_items,)
+        Ratings per movie in MovieLens.
+    mean_attraction : array (n_items,)
+        Each movie's attraction averaged over the simulated users.
+    attraction_spearman : float
+        Spearman correlation of ``mean_attraction`` with ``movielens_counts``.
+    rating_shares : dict source -> array (5,)
+        Share of ratings with 1..5 stars.
+    """
+
+    table: pd.DataFrame
+    genre_shares: dict[str, np.ndarray]
+    genre_names: list[str]
+    movielens_counts: np.ndarray
+    mean_attraction: np.ndarray
+    attraction_spearman: float
+    rating_shares: dict[str, np.ndarray]
+
+
+def compare_with_movielens(
+    model: Any, logs: Mapping[str, pd.DataFrame], ratings: pd.DataFrame
+) -> SimulatorCheck:
+    """Set simulated logs (from :func:`simulate_log`) beside MovieLens.
+
+    What is compared: the primary-genre mix of watches (total-variation distance to
+    MovieLens's, i.e. the share of watches that would have to change genre), how often two
+    consecutive watches share a primary genre (a simulated session counts from the user's
+    opening movies), the ratings, and which movies get watched (Spearman correlation of
+    click counts with MovieLens rating counts).
+
+    Parameters
+    ----------
+    model : UserModel
+        The simulated population (its histories are the MovieLens side).
+    logs : mapping label -> DataFrame
+        Step logs with ``session, user_id, clicked, rating`` columns.
+    ratings : DataFrame
+        MovieLens ratings (``item_id``, ``rating``); those of the model's catalogue count.
+    """
+    genre, names, n_items = model.primary_genre, list(model.primary_names), model.n_items
+    real = np.concatenate(model.histories)
+    stars = ratings.loc[ratings["item_id"].isin(model.catalog.item_ids), "rating"].to_numpy()
+    if real.size == 0 or stars.size == 0:
+        raise ValueError("compare_with_movielens needs MovieLens watches and ratings")
+    counts = np.bincount(real, minlength=n_items)
+    shares = {"MovieLens": np.bincount(genre[real], minlength=len(names)) / real.size}
+    star_share = {"MovieLens": np.bincount(stars.astype(np.int64), minlength=6)[1:] / stars.size}
+    rows = {
+        "MovieLens": {
+            "watches": real.size,
+            "genre repeat rate": genre_repeat_rate(model.histories, genre),
+            "mean rating": float(stars.mean()),
+            "1-star share": float((stars == 1).mean()),
+        }
+    }
+    for label, log in logs.items():
+        clicks = log[log["clicked"] >= 0]
+        if clicks.empty:
+            raise ValueError(f"the log {label!r} holds no click")
+        watched = clicks["clicked"].to_numpy(dtype=np.int64)
+        shares[label] = np.bincount(genre[watched], minlength=len(names)) / watched.size
+        star_share[label] = np.bincount(clicks["rating"], minlength=6)[1:6] / len(clicks)
+        sequences = [
+            np.concatenate([model.histories[model.user_index(int(u))][:3], g["clicked"]])
+            for (_, u), g in clicks.groupby(["session", "user_id"], sort=True)
+        ]
+        rows[label] = {
+            "watches": watched.size,
+            "genre repeat rate": genre_repeat_rate(sequences, genre),
+            "mean rating": float(clicks["rating"].mean()),
+            "1-star share": float((clicks["rating"] == 1).mean()),
+            "CTR": len(clicks) / len(log),
+            "genre share distance (TV)": 0.5
+            * float(np.abs(shares[label] - shares["MovieLens"]).sum()),
+            "Spearman(clicks, MovieLens ratings)": float(
+                stats.spearmanr(np.bincount(watched, minlength=n_items), counts).statistic
+            ),
+        }
+    appeal = model.attractiveness().mean(axis=0)
+    return SimulatorCheck(
+        table=pd.DataFrame(rows).T,
+        genre_shares=shares,
+        genre_names=names,
+        movielens_counts=counts,
+        mean_attraction=appeal,
+        attraction_spearman=float(stats.spearmanr(appeal, counts).statistic),
+        rating_shares=star_share,
+    )
+
+
 def session_seeds(seed: int, n_sessions: int) -> np.ndarray:
     """The environment seeds of sessions ``0 .. n_sessions - 1`` of experiment seed ``seed``:
     the same for every agent and setting (common random numbers)."""
@@ -456,7 +640,12 @@ def session_seeds(seed: int, n_sessions: int) -> np.ndarray:
 
 
 def run_sessions(
-    env: MovieLensUserEnv, agent: Agent, n_sessions: int, seed: int, start: int = 0
+    env: MovieLensUserEnv,
+    agent: Agent,
+    n_sessions: int,
+    seed: int,
+    start: int = 0,
+    coverage_from: int | None = None,
 ) -> pd.DataFrame:
     """Run sessions ``start .. start + n_sessions - 1`` in a row (a learning agent keeps
     learning across them).
@@ -465,11 +654,20 @@ def run_sessions(
     so a static agent run from ``start`` meets exactly the users a learning agent met there;
     the agent's own randomness comes from ``default_rng([seed, 1])``.
 
+    Parameters
+    ----------
+    coverage_from : int, optional
+        First session whose slates count toward ``coverage`` (default ``start``). Comparing
+        agents on a window of sessions needs coverage over that same window: a learning agent
+        run from session 0 has otherwise shown movies for longer than a static agent run from
+        the window's start.
+
     Returns
     -------
     DataFrame
         One row per session: ``session``, ``user_id``, the metrics of :class:`SessionResult`,
-        ``ctr`` and ``coverage`` (share of the catalogue shown so far in this run).
+        ``ctr`` and ``coverage`` (share of the catalogue shown from ``coverage_from`` up to
+        this session; NaN before ``coverage_from``).
     """
     if (
         isinstance(n_sessions, bool)
@@ -479,11 +677,22 @@ def run_sessions(
         raise ValueError(f"n_sessions must be a positive integer, got {n_sessions!r}")
     if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0:
         raise ValueError(f"start must be a non-negative integer, got {start!r}")
+    coverage_from = start if coverage_from is None else coverage_from
+    if (
+        isinstance(coverage_from, bool)
+        or not isinstance(coverage_from, int | np.integer)
+        or coverage_from < start
+    ):
+        raise ValueError(
+            f"coverage_from must be an integer >= start ({start}), got {coverage_from!r}"
+        )
     rng = np.random.default_rng([int(seed), 1])
     shown = np.zeros(env.n_items, dtype=bool)
     rows = []
     seeds = session_seeds(seed, start + n_sessions)[start:].tolist()
     for j, s in enumerate(seeds, start=start):
+        if j == coverage_from:
+            shown[:] = False
         r = run_session(env, agent, rng, seed=s, shown=shown)
         rows.append(
             {
@@ -497,7 +706,7 @@ def run_sessions(
                 "diversity": r.diversity,
                 "genres": r.genres,
                 "rating": r.rating,
-                "coverage": float(shown.mean()),
+                "coverage": float(shown.mean()) if j >= coverage_from else float("nan"),
             }
         )
     return pd.DataFrame(rows)
@@ -509,6 +718,7 @@ def run_experiment(
     seeds: Iterable[int],
     n_sessions: int,
     start: int = 0,
+    coverage_from: int | None = None,
 ) -> pd.DataFrame:
     """Every agent in every environment setting, for every seed.
 
@@ -523,6 +733,8 @@ def run_experiment(
         Sessions per (setting, agent, seed).
     start : int
         Index of the first session (see :func:`run_sessions`).
+    coverage_from : int, optional
+        First session counted in ``coverage`` (see :func:`run_sessions`).
 
     Returns
     -------
@@ -533,7 +745,9 @@ def run_experiment(
     for label, env in envs.items():
         for name, make in agents.items():
             for seed in seeds:
-                df = run_sessions(env, make(seed), n_sessions, seed, start=start)
+                df = run_sessions(
+                    env, make(seed), n_sessions, seed, start=start, coverage_from=coverage_from
+                )
                 df.insert(0, "seed", seed)
                 df.insert(0, "agent", name)
                 df.insert(0, "setting", label)
@@ -679,6 +893,92 @@ def learning_curves(
     )
 
 
+def lead_change(
+    results: pd.DataFrame,
+    agent: str,
+    baseline: str,
+    metric: str,
+    first: tuple[int, int],
+    last: tuple[int, int],
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Did ``agent`` improve? Its lead over ``baseline`` in two windows of sessions, and how
+    that lead changed, paired by seed, per setting.
+
+    Comparing a learning agent's first sessions with its last mixes learning with *which*
+    users happened to come. Within a window both agents meet the same users (common random
+    numbers), so the lead ``agent - baseline`` is free of that; its change from the ``first``
+    to the ``last`` window is what the agent learned.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Sessions of both agents (from :func:`run_experiment`), covering both windows.
+    first, last : (start, stop)
+        Session index windows, ``start <= session < stop``.
+
+    Returns
+    -------
+    DataFrame
+        Index ``setting``; columns ``lead, first``, ``lead, last`` (means over seeds),
+        ``change``, ``low``, ``high`` (mean and t-interval of the per-seed change).
+    """
+    leads = {}
+    for name, (start, stop) in (("first", first), ("last", last)):
+        if not 0 <= start < stop:
+            raise ValueError(
+                f"a window is (start, stop) with 0 <= start < stop, got {(start, stop)}"
+            )
+        part = results[(results["session"] >= start) & (results["session"] < stop)]
+        seeds = per_seed(part, metric).unstack("agent")
+        for who in (agent, baseline):
+            if who not in seeds.columns:
+                raise ValueError(
+                    f"no sessions of {who!r} in the {name} window {(start, stop)}: the results "
+                    f"hold {sorted(seeds.columns)}"
+                )
+        leads[name] = seeds[agent] - seeds[baseline]
+    rows = {}
+    for setting, lead_last in leads["last"].groupby(level="setting", sort=True):
+        lead_first = leads["first"].loc[setting]
+        change = (lead_last.droplevel("setting") - lead_first).dropna()
+        rows[setting] = (float(lead_first.mean()), float(lead_last.mean()),
+                         *mean_interval(change.to_numpy(), level))  # fmt: skip
+    return pd.DataFrame.from_dict(
+        rows, orient="index", columns=["lead, first", "lead, last", "change", "low", "high"]
+    ).rename_axis("setting")
+
+
+def evidence_table(
+    evidence: Mapping[tuple[str, str], tuple[float, float, float]],
+    higher: str = "higher",
+    lower: str = "lower",
+) -> pd.DataFrame:
+    """Intervals as a table, each with its reading: ``higher`` when the interval lies above 0,
+    ``lower`` when below, ``"no difference detected"`` when it holds 0.
+
+    Parameters
+    ----------
+    evidence : mapping (claim, evidence) -> (mean, low, high)
+    """
+    if not evidence:
+        raise ValueError("evidence_table needs at least one (mean, low, high) row")
+    for key, row in evidence.items():
+        if len(row) != 3 or not row[1] <= row[0] <= row[2]:
+            raise ValueError(
+                f"{key}: expected (mean, low, high) with low <= mean <= high, got {row}"
+            )
+    table = pd.DataFrame(
+        [tuple(map(float, row)) for row in evidence.values()],
+        columns=["mean", "low", "high"],
+        index=pd.MultiIndex.from_tuples(list(evidence), names=["claim", "evidence"]),
+    )
+    table["reading"] = np.select(
+        [table["low"] > 0, table["high"] < 0], [higher, lower], "no difference detected"
+    )
+    return table
+
+
 # ---------------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------------
@@ -702,6 +1002,8 @@ def plot_learning_curves(
     """One panel per setting: each learning agent's ``metric`` per block of sessions (line and
     band) and, as horizontal bands, the level of the static agents.
 
+    The legend sits below the panels, in columns, so the panels keep their width.
+
     Parameters
     ----------
     curves : DataFrame
@@ -717,8 +1019,8 @@ def plot_learning_curves(
     if levels is not None:
         names += list(levels.index.get_level_values("agent"))
     colors = dict(colors or agent_colors(names))
-    fig, axes = plt.subplots(1, len(settings), figsize=(5.2 * len(settings), 3.6), sharey=True,
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(1, len(settings), figsize=(4.8 * len(settings) + 0.6, 4.6),
+                             sharey=True, squeeze=False)  # fmt: skip
     for ax, setting in zip(axes[0], settings, strict=True):
         part = curves[curves["setting"] == setting]
         x_max = float(part["session"].max())
@@ -727,15 +1029,16 @@ def plot_learning_curves(
                 c = colors.get(agent, "grey")
                 lo, mid, hi = row[(metric, "low")], row[(metric, "mean")], row[(metric, "high")]
                 ax.axhspan(lo, hi, color=c, alpha=0.15, lw=0)
-                ax.axhline(mid, color=c, lw=1, ls="--", label=f"{agent} (static)")
+                ax.axhline(mid, color=c, lw=1.5, ls="--", label=f"{agent} (static)")
         for agent, g in part.groupby("agent", sort=True):
             c = colors.get(agent, "black")
             ax.fill_between(g["session"], g["low"], g["high"], color=c, alpha=0.25, lw=0)
-            ax.plot(g["session"], g["mean"], color=c, lw=2, marker="o", ms=3, label=agent)
+            ax.plot(g["session"], g["mean"], color=c, lw=2.5, marker="o", ms=5, label=agent)
         ax.set(title=setting, xlabel="sessions played", xlim=(0, x_max))
     axes[0, 0].set_ylabel(ylabel or metric)
-    axes[0, -1].legend(fontsize=11, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
     return fig
 
 
@@ -744,35 +1047,83 @@ def plot_metric_bars(
     metrics: Sequence[str],
     labels: Mapping[str, str] | None = None,
     colors: Mapping[str, Any] | None = None,
+    ncols: int = 2,
 ) -> Any:
-    """One panel per metric: a bar per (agent, setting) with its interval, settings hatched.
+    """One panel per metric, ``ncols`` panels a row: a bar per (agent, setting) with its
+    interval, settings hatched.
 
     ``summary`` comes from :func:`summarise`.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
+    if isinstance(ncols, bool) or not isinstance(ncols, int | np.integer) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
     labels = dict(labels or {})
     settings = sorted(summary.index.get_level_values("setting").unique())
     agents = sorted(summary.index.get_level_values("agent").unique())
     colors = dict(colors or agent_colors(agents))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.4), squeeze=False)
+    ncols = min(ncols, len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 3.9 * nrows + 0.5),
+                             squeeze=False)  # fmt: skip
     width = 0.8 / len(settings)
     hatches = ["", "//", "..", "xx"]
-    for ax, metric in zip(axes[0], metrics, strict=True):
+    for ax, metric in zip(axes.flat, metrics, strict=False):
         for j, setting in enumerate(settings):
             rows = summary.loc[setting].reindex(agents)
             mid = rows[(metric, "mean")].to_numpy(dtype=float)
             err = np.vstack([mid - rows[(metric, "low")], rows[(metric, "high")] - mid])
             x = np.arange(len(agents)) + (j - (len(settings) - 1) / 2) * width
-            ax.bar(x, mid, width, yerr=err, capsize=2, color=[colors[a] for a in agents],
+            ax.bar(x, mid, width, yerr=err, capsize=3, color=[colors[a] for a in agents],
                    hatch=hatches[j % len(hatches)], edgecolor="white",
                    label=setting)  # fmt: skip
-        ax.set_xticks(np.arange(len(agents)), agents, rotation=45, ha="right", fontsize=11)
-        ax.set_title(labels.get(metric, metric), fontsize=11)
-    from matplotlib.patches import Patch
-
+        ax.set_xticks(np.arange(len(agents)), agents, rotation=30, ha="right")
+        ax.set_title(labels.get(metric, metric))
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
     handles = [Patch(facecolor="lightgrey", edgecolor="white", hatch=hatches[j % len(hatches)],
                      label=setting) for j, setting in enumerate(settings)]  # fmt: skip
-    axes[0, 0].legend(handles=handles, fontsize=11)
+    fig.tight_layout(rect=(0, 0.06 / nrows, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=len(settings), frameon=False)
+    return fig
+
+
+def plot_simulator_check(check: SimulatorCheck, log: str | None = None) -> Any:
+    """Three views of :func:`compare_with_movielens`: the genre mix of watches (every source),
+    which movies get watched (mean attraction against MovieLens rating counts) and the
+    ratings (MovieLens against the log ``log``, by default the last one).
+    """
+    import matplotlib.pyplot as plt
+
+    sources = list(check.genre_shares)
+    log = log if log is not None else sources[-1]
+    if log not in check.rating_shares or log == "MovieLens":
+        raise ValueError(f"log must name a simulated log, one of {sources[1:]}, got {log!r}")
+    fig = plt.figure(figsize=(10.5, 8.2))
+    grid = fig.add_gridspec(2, 2, height_ratios=(1.1, 1))
+    top, left, right = fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), \
+        fig.add_subplot(grid[1, 1])  # fmt: skip
+    x = np.arange(len(check.genre_names))
+    width = 0.8 / len(sources)
+    for j, label in enumerate(sources):
+        top.bar(x + (j - (len(sources) - 1) / 2) * width, check.genre_shares[label], width,
+                label=label)  # fmt: skip
+    top.set_xticks(x, check.genre_names, rotation=30, ha="right")
+    highest = max(float(np.max(share)) for share in check.genre_shares.values())
+    top.set(title="Primary genre of watched movies", ylabel="share of watches",
+            ylim=(0, 1.3 * highest))  # fmt: skip
+    top.legend(loc="upper center", ncol=len(sources), frameon=False)
+    left.scatter(check.movielens_counts, check.mean_attraction, s=10, alpha=0.5)
+    left.set(xscale="log", xlabel="MovieLens ratings of the movie", ylabel="mean attraction",
+             title="Who gets watched")  # fmt: skip
+    ticks = [t for t in (50, 100, 200, 400) if t <= check.movielens_counts.max()]
+    left.set_xticks(ticks, [str(t) for t in ticks])
+    left.minorticks_off()
+    stars = np.arange(1, 6)
+    right.bar(stars - 0.2, check.rating_shares["MovieLens"], 0.4, label="MovieLens")
+    right.bar(stars + 0.2, check.rating_shares[log], 0.4, label=log)
+    right.set(xlabel="stars", ylabel="share of ratings", title="Ratings", xticks=stars)
+    right.legend(loc="upper left")
     fig.tight_layout()
     return fig

@@ -6,6 +6,7 @@ lay figures out as they like and end the cell with ``plt.show()``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -110,8 +111,9 @@ def plot_metric_bars(
     metrics: Sequence[str] = ("HR@10", "NDCG@10", "MRR", "coverage"),
     errors: pd.DataFrame | None = None,
     ncols: int = 4,
+    horizontal: bool = False,
 ) -> plt.Figure:
-    """One small bar chart per metric, models on the x axis.
+    """One small bar chart per metric, one bar per model.
 
     Parameters
     ----------
@@ -121,21 +123,38 @@ def plot_metric_bars(
         Columns to draw.
     errors : DataFrame, optional
         Same shape as ``table[metrics]``, holding ``(low, high)`` tuples for error bars.
+    ncols : int
+        Panels per row.
+    horizontal : bool
+        Models on the y axis, named once on the left and listed top to bottom in the table's
+        order: legible with many models or long names (a comparison of ten models).
     """
     metrics = [m for m in metrics if m in table.columns]
     nrows = int(np.ceil(len(metrics) / ncols))
-    fig, axes = plt.subplots(nrows, min(ncols, len(metrics)), figsize=(3.2 * min(ncols, len(metrics)), 3.2 * nrows),
-                             squeeze=False)  # fmt: skip
-    colors = plt.cm.tab10(np.arange(len(table)) % 10)
+    cols = min(ncols, len(metrics))
+    n = len(table)
+    colors = plt.get_cmap("tab10" if n <= 10 else "tab20")(np.arange(n) % 20)
+    if horizontal:
+        fig, axes = plt.subplots(nrows, cols, figsize=(2.2 + 2.6 * cols, (0.32 * n + 1.0) * nrows),
+                                 sharey=True, squeeze=False)  # fmt: skip
+    else:
+        fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.2 * nrows), squeeze=False)
     for ax, metric in zip(axes.ravel(), metrics, strict=False):
         values = table[metric].to_numpy(dtype=float)
-        yerr = None
+        err = None
         if errors is not None and metric in errors.columns:
             lo = np.array([v[0] for v in errors[metric]])
             hi = np.array([v[1] for v in errors[metric]])
-            yerr = np.vstack([values - lo, hi - values])
-        ax.bar(np.arange(len(table)), values, color=colors, yerr=yerr, capsize=3)
-        ax.set_xticks(np.arange(len(table)), table.index, rotation=60, ha="right", fontsize=11)
+            err = np.vstack([values - lo, hi - values])
+        if horizontal:
+            ax.barh(np.arange(n), values, color=colors, xerr=err, capsize=3)
+            ax.set_yticks(np.arange(n), table.index)
+            ax.set_ylim(n - 0.5, -0.5)  # the table's first row on top
+            ax.xaxis.set_major_locator(plt.MaxNLocator(4))  # tick labels that do not collide
+            ax.grid(axis="x", alpha=0.3)
+        else:
+            ax.bar(np.arange(n), values, color=colors, yerr=err, capsize=3)
+            ax.set_xticks(np.arange(n), table.index, rotation=60, ha="right", fontsize=11)
         ax.set_title(metric)
     for ax in axes.ravel()[len(metrics) :]:
         ax.axis("off")
@@ -152,44 +171,142 @@ def catalog_frame(
     return df
 
 
+def _box(ax: Axes, x: float, y: float, text: str, color: str, size: float = 13, **kw) -> plt.Text:
+    """A rounded box of text centred at ``(x, y)`` (axes data coordinates)."""
+    return ax.text(x, y, text, ha="center", va="center", fontsize=size, linespacing=1.3,
+                   bbox={"boxstyle": "round,pad=0.45", "fc": color, "ec": "#555555"}, **kw)  # fmt: skip
+
+
+def _connect(ax: Axes, a: plt.Text, b: plt.Text, style: str = "arc3,rad=0", color: str = "#333333",
+             lw: float = 1.5) -> None:  # fmt: skip
+    """An arrow from box ``a`` to box ``b``, clipped at both boxes' edges."""
+    ax.annotate("", xy=b.get_position(), xytext=a.get_position(),
+                arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw, "mutation_scale": 16,
+                            "shrinkA": 2, "shrinkB": 2, "patchA": a.get_bbox_patch(),
+                            "patchB": b.get_bbox_patch(), "connectionstyle": style})  # fmt: skip
+
+
 def plot_reference_architecture(ax: Axes | None = None) -> Axes:
     """The reference architecture of an RL recommendation engine, as boxes and arrows.
 
-    request -> state from history -> sub-states -> per-genre Q-tables -> merged list ->
-    user feedback -> Q-learning update (back into the tables).
+    Serving (top row): request -> state from history -> sub-states -> per-genre Q-tables ->
+    merged list -> user. Learning (bottom row): the user's feedback -> Q-learning update (back
+    into the tables), and the click appended to the history, which gives the next state.
+    Boxes are 13 pt text, arrows clipped at the box edges, so it reads from the back of a room.
     """
-    ax = _ax(ax, (11, 3.6))
-    boxes = [
-        ("request\n(user id)", 0.05, 0.75, "#dddddd"),
-        ("state\nlast 3 movies", 0.2, 0.75, "#c6dbef"),
-        ("sub-states\ngenre rows", 0.36, 0.75, "#c6dbef"),
-        ("per-genre\nQ-tables", 0.53, 0.75, "#fdd0a2"),
-        ("merged list\ntop k by Q,\nepsilon-greedy", 0.71, 0.75, "#c7e9c0"),
-        ("user", 0.9, 0.75, "#dddddd"),
-        ("feedback\nclick: +reward\nrest: -penalty", 0.9, 0.2, "#fcbba1"),
-        ("Q-learning update\nr + gamma max Q(s', .)", 0.53, 0.2, "#fcbba1"),
-        ("history\n(append click)", 0.2, 0.2, "#dddddd"),
-    ]
-    pos = {}
-    for text, x, y, color in boxes:
-        ax.text(x, y, text, ha="center", va="center", fontsize=11,
-                bbox={"boxstyle": "round,pad=0.5", "fc": color, "ec": "#555555"})  # fmt: skip
-        pos[text.split("\n")[0]] = (x, y)
-    arrows = [
-        ("request", "state", 0.0), ("state", "sub-states", 0.0), ("sub-states", "per-genre", 0.0),
-        ("per-genre", "merged list", 0.0), ("merged list", "user", 0.0), ("user", "feedback", 0.0),
-        ("feedback", "Q-learning update", 0.0), ("Q-learning update", "per-genre", 0.0),
-        ("feedback", "history", -0.25), ("history", "state", 0.0),
-    ]  # fmt: skip
-    for a, b, rad in arrows:
-        (x0, y0), (x1, y1) = pos[a], pos[b]
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops={"arrowstyle": "->", "color": "#333333", "shrinkA": 38,
-                                "shrinkB": 38, "lw": 1.2,
-                                "connectionstyle": f"arc3,rad={rad}"})  # fmt: skip
-    ax.set(xlim=(0, 1), ylim=(-0.25, 1))
+    ax = _ax(ax, (12.5, 4.2))
+    boxes = {
+        "request": ("request\n(user id)", 0.06, 0.78, "#dddddd"),
+        "state": ("state:\nlast 3 movies", 0.22, 0.78, "#c6dbef"),
+        "sub-states": ("sub-states:\nrows by genre", 0.40, 0.78, "#c6dbef"),
+        "tables": ("per-genre\nQ-tables", 0.575, 0.78, "#fdd0a2"),
+        "list": ("merged list:\ntop k by Q,\nepsilon-greedy", 0.76, 0.78, "#c7e9c0"),
+        "user": ("user", 0.93, 0.78, "#dddddd"),
+        "feedback": ("feedback:\nclick +reward,\nrest -penalty", 0.93, 0.3, "#fcbba1"),
+        "update": ("Q-learning update:\nr + gamma max Q(s', .)", 0.575, 0.3, "#fcbba1"),
+        "history": ("history:\nappend the click", 0.22, 0.3, "#dddddd"),
+    }
+    art = {key: _box(ax, x, y, text, color) for key, (text, x, y, color) in boxes.items()}
+    for a, b in [("request", "state"), ("state", "sub-states"), ("sub-states", "tables"),
+                 ("tables", "list"), ("list", "user"), ("user", "feedback"),
+                 ("feedback", "update"), ("update", "tables"), ("history", "state")]:  # fmt: skip
+        _connect(ax, art[a], art[b])
+    _connect(ax, art["feedback"], art["history"], "bar,fraction=-0.12")  # under the update box
+    ax.set(xlim=(0, 1), ylim=(0.08, 0.95))
     ax.axis("off")
-    ax.set_title("Reference architecture of an RL recommendation engine (serving and learning)")
+    ax.set_title("Reference architecture of an RL recommendation engine: serving (top row), "
+                 "learning (bottom row)")  # fmt: skip
+    return ax
+
+
+def _short(title: str, width: int = 26) -> str:
+    """A title without its year, cut to ``width`` characters (with an ellipsis)."""
+    title = re.sub(r"\s*\(\d{4}\)$", "", title)
+    return title if len(title) <= width else title[: width - 1].rstrip() + "\u2026"
+
+
+def plot_state_decomposition(
+    tables: object,
+    state: Sequence[int],
+    titles: Sequence[str],
+    k: int = 10,
+    row_top: int = 3,
+    ax: Axes | None = None,
+) -> Axes:
+    """One real state through the per-genre tables: state -> sub-states -> table rows -> the
+    merged top-k, with the Q-values (notebook 06).
+
+    Parameters
+    ----------
+    tables : GenreQTables
+        Trained (or not) per-genre tables.
+    state : sequence of int
+        Three catalogue indices, oldest first.
+    titles : sequence of str
+        Title of every catalogue index.
+    k : int
+        Length of the merged (greedy) list drawn on the right.
+    row_top : int
+        How many of each row's best Q-values to print in its box.
+
+    Returns
+    -------
+    Axes
+        Column 1: the state's movies and their genres. Column 2: the sub-states, one colour
+        each. Column 3: each sub-state's row (table, row number, its best Q-values). Column 4:
+        the greedy top-k by merged Q, each entry in the colour of the sub-state that proposed
+        it and linked to its row.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 20:
+        raise ValueError(f"k must be an integer in 1..20 (one line per movie), got {k!r}")
+    if isinstance(row_top, bool) or not isinstance(row_top, int) or not 1 <= row_top <= 5:
+        raise ValueError(f"row_top must be an integer in 1..5, got {row_top!r}")
+    state = [int(m) for m in state]
+    subs = tables.decompose(state)
+    recs = tables.recommend(state, k=k)
+    ax = _ax(ax, (12.5, 6.2))
+    palette = ["#c6dbef", "#fdd0a2", "#c7e9c0"]
+    edge = ["#2c7fb8", "#e6550d", "#31a354"]
+    genre = tables.genre_names
+
+    def ys(n: int) -> list[float]:
+        return [0.5] if n == 1 else list(np.linspace(0.8, 0.2, n))
+
+    movie_box = {m: _box(ax, 0.08, y, f"{_short(titles[m], 22)}\n[{genre[tables.genre_of[m]]}]",
+                         "#eeeeee", 11) for m, y in zip(state, ys(len(state)), strict=True)}  # fmt: skip
+    row_box = []
+    for i, (sub, y) in enumerate(zip(subs, ys(len(subs)), strict=True)):
+        kind = "single (nC1)" if len(sub.items) == 1 else "pair (nC2)"
+        names = "\n".join(_short(titles[m], 22) for m in sub.items)
+        box = _box(ax, 0.285, y, f"{genre[sub.genre]} {kind}\n{names}", palette[i % 3], 11)
+        for m in sub.items:
+            _connect(ax, movie_box[m], box, lw=1.2)
+        q = tables.q_row(sub)
+        best = np.argsort(-q, kind="stable")[:row_top]
+        lines = "\n".join(f"{_short(titles[a], 20)}  {q[a]:.2f}" for a in best)
+        row = _box(ax, 0.53, y, f"{genre[sub.genre]} table, row {sub.row:,}\nof "
+                   f"{int(tables.table_rows[sub.genre]):,}; best Q:\n{lines}", palette[i % 3],
+                   11)  # fmt: skip
+        _connect(ax, box, row, lw=1.2)
+        row_box.append(row)
+    ys_list = np.linspace(0.88, 0.06, len(recs))
+    for rank, (item, q, src, y) in enumerate(
+        zip(recs.items, recs.q_values, recs.source, ys_list, strict=True), 1
+    ):
+        color = edge[src % 3] if src >= 0 else "#555555"
+        ax.text(0.72, y, f"{rank:>2}. {_short(titles[item], 23)}", ha="left", va="center",
+                fontsize=11, color=color)  # fmt: skip
+        ax.text(1.02, y, f"{q:.2f}", ha="right", va="center", fontsize=11, color=color)
+        if src >= 0:
+            ax.annotate("", xy=(0.715, y), xytext=row_box[src].get_position(),
+                        arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8, "alpha": 0.6,
+                                    "shrinkA": 0, "shrinkB": 2,
+                                    "patchA": row_box[src].get_bbox_patch()})  # fmt: skip
+    for x, head in ((0.08, "state"), (0.285, "sub-states"), (0.53, "table rows"),
+                    (0.87, f"merged top {len(recs)}: Q")):  # fmt: skip
+        ax.text(x, 0.97, head, ha="center", va="center", fontsize=12, weight="bold")
+    ax.set(xlim=(0, 1.02), ylim=(0, 1))
+    ax.axis("off")
     return ax
 
 
@@ -242,5 +359,92 @@ def plot_state_space_growth(
     ax.set(yscale="log", xlabel="history length k (movies in the state)", ylabel="states",
            title=f"States vs history length (n = {n_items})")  # fmt: skip
     ax.legend(fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_q_before_after(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Notebook 07's replayed step: each listed movie's merged Q before and after, side by side.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``movie``, ``Q before`` and ``Q after``, one row per listed movie.
+    """
+    ax = _ax(ax, (10, 4))
+    x = np.arange(len(frame))
+    ax.bar(x - 0.2, frame["Q before"], 0.4, label="before the step", color="#4c72b0")
+    ax.bar(x + 0.2, frame["Q after"], 0.4, label="after the step", color="#dd8452")
+    ax.set_xticks(x, [_short(t, 22) for t in frame["movie"]], rotation=20, ha="right")
+    ax.axhline(0, color="#555555", lw=0.8)
+    ax.set(ylabel="merged Q-value",
+           title="One replayed step: the ignored leader drops, the clicked movie rises")  # fmt: skip
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_stream_curves(curves: dict[float, pd.DataFrame]) -> plt.Figure:
+    """Exploitation and exploration along the training stream, one line per epsilon.
+
+    Parameters
+    ----------
+    curves : dict epsilon -> DataFrame
+        :func:`odsc_recsys.training.stream_curve` results (``seen``, ``hit_rate``,
+        ``explored``).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for eps, c in curves.items():
+        axes[0].plot(c["seen"], c["hit_rate"], "o-", ms=4, label=f"epsilon = {eps:g}")
+        axes[1].plot(c["seen"], c["explored"], "o-", ms=4, label=f"epsilon = {eps:g}")
+    first = next(iter(curves.values()))
+    for end in first.groupby("epoch")["seen"].max().iloc[:-1]:  # where each further pass starts
+        for ax in axes:
+            ax.axvline(end, color="grey", ls=":", lw=1.5)
+        axes[0].annotate("next pass", (end, 1), xycoords=("data", "axes fraction"),
+                         xytext=(4, -14), textcoords="offset points", color="grey")  # fmt: skip
+    axes[0].set(xlabel="transitions replayed", ylabel="list held the next movie",
+                title="Exploitation")  # fmt: skip
+    axes[1].set(xlabel="transitions replayed", ylabel="share of exploratory slots",
+                title="Exploration")  # fmt: skip
+    axes[0].legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_hyperparameter_effects(
+    effects: pd.DataFrame,
+    reference: object,
+    metric: str = "val_HR@10",
+    reference_label: str = "the paper's value",
+) -> plt.Figure:
+    """One panel per hyperparameter: the mean of ``metric`` over seeds, with error bars from
+    the lowest to the highest seed, and a dotted line at the reference value.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        :func:`odsc_recsys.training.sweep` output (with a ``seed`` column for several seeds).
+    reference : TrainConfig
+        The configuration swept around (its value of each parameter is marked).
+    metric : str
+        The column to draw.
+    reference_label : str
+        What the dotted line is, for the title.
+    """
+    summary = effects.groupby(["parameter", "value"], sort=False)[metric].agg(["mean", "min", "max"])
+    names = list(dict.fromkeys(effects["parameter"]))
+    n_seeds = effects["seed"].nunique() if "seed" in effects else 1
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.6), sharey=True,
+                             squeeze=False)  # fmt: skip
+    for ax, name in zip(axes[0], names, strict=True):
+        part = summary.loc[name]
+        x = part.index.to_numpy(dtype=float)
+        yerr = np.vstack([part["mean"] - part["min"], part["max"] - part["mean"]])
+        ax.errorbar(x, part["mean"], yerr=yerr, fmt="o-", capsize=4)
+        ax.axvline(getattr(reference, name), color="grey", ls=":", lw=1.5)
+        ax.set(title=name, xlabel=name)
+    axes[0][0].set_ylabel(f"{metric.replace('val_', 'validation ')}")
+    fig.suptitle(f"Effect of each hyperparameter: mean of {n_seeds} seeds, bars from the "
+                 f"lowest to the highest (dotted: {reference_label})")  # fmt: skip
     fig.tight_layout()
     return fig

@@ -14,8 +14,10 @@ per-genre Q-tables call :func:`epsilon_greedy`, :func:`td_update` and the ``chec
 :class:`SingleTableRecommender` is the first tabular recommender of notebook 04: one Q-table
 whose rows are every unordered triple of a handful of movies.
 
-Two functions are deliberately wrong, for teaching only: :func:`buggy_explore_argmax_index`
-and :func:`buggy_update_double_counted` reproduce two mistakes of the talk's original code.
+Three functions are deliberately wrong, for teaching only: :func:`buggy_explore_as_coded`
+(the talk code's whole exploration test), :func:`buggy_explore_argmax_index` (its second half
+alone) and :func:`buggy_update_double_counted` reproduce mistakes of the talk's original code.
+:func:`exploration_trade_off` runs the seeded comparison of exploration settings of notebook 04.
 """
 
 from __future__ import annotations
@@ -27,15 +29,18 @@ from itertools import combinations
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from odsc_recsys.protocol import Recommender, as_history, top_k
 
 __all__ = [
+    "ExplorationRuns",
     "ExploreRule",
     "SingleTableRecommender",
     "TrainingLog",
     "UpdateRule",
     "buggy_explore_argmax_index",
+    "buggy_explore_as_coded",
     "buggy_update_double_counted",
     "check_alpha",
     "check_epsilon",
@@ -43,6 +48,7 @@ __all__ = [
     "check_probability",
     "epsilon_greedy",
     "epsilon_schedule",
+    "exploration_trade_off",
     "explore_uniform",
     "greedy_action",
     "make_q_table",
@@ -285,15 +291,44 @@ def q_learning_step(
 def buggy_explore_argmax_index(
     q_row: np.ndarray, epsilon: float, rng: np.random.Generator | None = None
 ) -> bool:
-    """WRONG, for teaching: explore when the *index* of the best action is below epsilon.
+    """WRONG, for teaching: the second half of the original test alone, ``argmax(Q[s]) <= epsilon``.
 
-    The original code compared ``argmax(Q[s])`` with epsilon. An index is 0, 1, 2, ... so for
-    any ``0 < epsilon <= 1`` the test is true exactly when action 0 is the best one, which it
-    always is on an all-zero (unvisited) row because ``np.argmax`` returns the first maximum.
-    Exploration then depends on how many rows are still empty and on which movie happens to
-    sit in column 0, not on epsilon. Use :func:`should_explore` instead.
+    The original code compared the *index* of the best action with epsilon. An index is
+    0, 1, 2, ... so for any ``0 <= epsilon < 1`` the test is true exactly when action 0 is the
+    best one, which it always is on an all-zero (unvisited) row because ``np.argmax`` returns
+    the first maximum (even with ``epsilon = 0``). Exploration then depends on how many rows
+    are still empty and on which movie happens to sit in column 0, not on epsilon. The full
+    original test adds a random draw: :func:`buggy_explore_as_coded`. Use
+    :func:`should_explore` instead.
     """
-    return bool(np.argmax(np.asarray(q_row)) < epsilon)
+    return bool(np.argmax(np.asarray(q_row)) <= epsilon)
+
+
+def buggy_explore_as_coded(q_row: np.ndarray, epsilon: float, rng: np.random.Generator) -> bool:
+    """WRONG, for teaching: the talk code's whole exploration test, both halves.
+
+    ``Code/Multiple_table.py`` of the talk's repository explores when::
+
+        random.uniform(0, 1) <= epsilon or np.argmax(Dict[List_I[-2]][state])<= epsilon
+
+    The first half is the correct coin flip (it explores with probability ``epsilon``); the
+    second, :func:`buggy_explore_argmax_index`, adds exploration whenever column 0 is the row's
+    argmax. Together they explore with probability ``epsilon + (1 - epsilon) * P(argmax = 0)``,
+    more than ``epsilon`` whenever rows are empty. As in the original, the uniform number is
+    drawn on every call, before the second half is looked at.
+
+    Parameters
+    ----------
+    q_row : np.ndarray
+        ``Q(s, .)`` of the state (all actions, as in the original's full table row).
+    epsilon : float
+        The exploration rate the code meant to use, in ``[0, 1]``.
+    rng : np.random.Generator
+        Source of the uniform draw (``random.uniform(0, 1)`` in the original).
+    """
+    epsilon = check_epsilon(epsilon)
+    u = rng.uniform(0.0, 1.0)
+    return bool(u <= epsilon or np.argmax(np.asarray(q_row)) <= epsilon)
 
 
 def buggy_update_double_counted(
@@ -422,6 +457,93 @@ def train_q_learning(
         if values is not None:
             values[episode] = q_table.max(axis=1)
     return TrainingLog(q_table, rewards, lengths, epsilons, values)
+
+
+@dataclass
+class ExplorationRuns:
+    """What :func:`exploration_trade_off` returns.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per setting: mean reward per episode over the first and the last ``window``
+        episodes, and the share of rooms whose greedy action is optimal at the end, each as a
+        mean over the seeded runs with its standard error (``... s.e.`` columns).
+    curves : dict of str to np.ndarray
+        Mean reward of every episode over the runs, per setting (the learning curves).
+    """
+
+    summary: pd.DataFrame
+    curves: dict[str, np.ndarray]
+
+
+def exploration_trade_off(
+    env: Any,
+    settings: dict[str, float | Sequence[float] | np.ndarray],
+    seeds: Iterable[int],
+    n_episodes: int,
+    optimal: np.ndarray,
+    *,
+    alpha: float,
+    gamma: float,
+    window: int = 50,
+) -> ExplorationRuns:
+    """Train Q-learning with each exploration setting from the same seeds and compare.
+
+    Every setting is trained once per seed with ``np.random.default_rng(seed)``, so the
+    settings differ only in how they explore. The summary tells what exploring costs while
+    learning (reward per episode) and what it buys (rooms with an optimal greedy action).
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        A discrete environment, as for :func:`train_q_learning`.
+    settings : dict
+        Label -> constant epsilon, or one epsilon per episode (:func:`epsilon_schedule`).
+    seeds : iterable of int
+        One run per seed and setting.
+    n_episodes : int
+        Episodes per run.
+    optimal : np.ndarray
+        ``(S, A)`` mask of optimal actions (:func:`odsc_recsys.gridworld.optimal_actions`);
+        rooms with no optimal action (terminal ones) are not counted.
+    alpha, gamma : float
+        Learning rate and discount factor.
+    window : int
+        Episodes averaged at the start and at the end of learning.
+    """
+    seeds = [int(seed) for seed in seeds]
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    if not 1 <= window <= n_episodes:
+        raise ValueError(f"window must be between 1 and n_episodes ({n_episodes}), got {window}")
+    optimal = np.asarray(optimal, dtype=bool)
+    rooms = np.flatnonzero(optimal.any(axis=1))
+    first, last = f"reward, episodes 1-{window}", f"reward, last {window} episodes"
+    share = "rooms with an optimal greedy action"
+    rows, curves = [], {}
+    for name, epsilon in settings.items():
+        rewards, shares = [], []
+        for seed in seeds:
+            run = train_q_learning(env, n_episodes, alpha=alpha, gamma=gamma, epsilon=epsilon,
+                                   rng=np.random.default_rng(seed))  # fmt: skip
+            rewards.append(run.episode_rewards)
+            greedy = run.q_table.argmax(axis=1)
+            shares.append(np.mean(optimal[rooms, greedy[rooms]]))
+        rewards_arr = np.array(rewards)
+        curves[name] = rewards_arr.mean(axis=0)
+        row: dict[str, Any] = {"exploration": name}
+        for label, per_run in ((first, rewards_arr[:, :window].mean(axis=1)),
+                               (last, rewards_arr[:, -window:].mean(axis=1)),
+                               (share, np.array(shares))):  # fmt: skip
+            row[label] = per_run.mean()
+            # standard error of the mean over runs (0 for a single run)
+            se = per_run.std(ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else 0.0
+            row[f"{label} s.e."] = se
+        rows.append(row)
+    return ExplorationRuns(pd.DataFrame(rows).set_index("exploration"), curves)
 
 
 # --------------------------------------------------------------------------------------------

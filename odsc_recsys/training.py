@@ -4,9 +4,22 @@ The paper's training loop, for each logged transition (state = last 3 movies, ne
 recommend a list from the state (epsilon-greedy); if the movie the user really watched next is
 missing, append it; reward it, penalise the rest; update every sub-state. That loop is
 :func:`odsc_recsys.multi_table.replay_train` (readable) and
-:func:`odsc_recsys.fast_replay.replay_train_fast` (compiled, bit-identical). This module wraps
+:func:`odsc_recsys.compiled.replay_train_fast` (compiled, bit-identical). This module wraps
 it with what an experiment needs: hyperparameter sets, epochs with a progress bar, a
 validation learning curve, and a small seeded grid search that never sees the test split.
+
+Three named configurations:
+
+* :data:`AS_PUBLISHED`: the paper's hyperparameters and its replay rule (3 passes: the paper
+  publishes no number of passes);
+* :data:`AS_CODED`: the same hyperparameters with the three rules of the talk's code
+  (``Code/Multiple_table.py``): one movie per sub-state, only the proposer updated, no future
+  term for an ignored movie; and its single pass over the logs;
+* :data:`TUNED`: the paper's rule with the hyperparameters that notebook 07's seeded search
+  picks on the validation split.
+
+Replay from logs is learning from fixed feedback: the logged next movie does not depend on
+what the agent recommended, so the agent never steers a user (notebook 08 lets it act).
 """
 
 from __future__ import annotations
@@ -21,7 +34,7 @@ import pandas as pd
 from .catalog import Catalog
 from .compiled import replay_train_fast
 from .metrics import evaluate
-from .multi_table import GenreQTables, replay_train
+from .multi_table import GenreQTables, check_rules, replay_train
 from .qlearning import check_alpha, check_epsilon, check_gamma
 from .sessions import Transitions
 
@@ -31,7 +44,12 @@ class TrainConfig:
     """Hyperparameters of replay training.
 
     The defaults are the paper's as-published values: alpha 0.8, gamma 0.4, epsilon 0.3,
-    reward 15, penalty 5, lists of 10.
+    reward 15, penalty 5, lists of 10, and the paper's replay rule. The last three fields
+    switch on the rules of the talk's code, one by one (see
+    :func:`~odsc_recsys.multi_table.replay_train`): ``one_per_substate`` (each sub-state
+    proposes one movie instead of a merged list of ``k``), ``proposer_only`` (a movie updates
+    only the sub-state that proposed it) and ``bootstrap_ignored=False`` (an ignored movie's
+    target has no future-value term).
     """
 
     alpha: float = 0.8
@@ -43,11 +61,15 @@ class TrainConfig:
     epochs: int = 3
     storage: str = "dense"
     genre_strategy: str = "paper"
+    one_per_substate: bool = False
+    proposer_only: bool = False
+    bootstrap_ignored: bool = True
 
     def __post_init__(self) -> None:
         check_alpha(self.alpha)
         check_gamma(self.gamma)
         check_epsilon(self.epsilon)
+        check_rules(self.one_per_substate, self.proposer_only, self.bootstrap_ignored)
         for name in ("reward", "penalty"):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
@@ -64,9 +86,24 @@ class TrainConfig:
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    @property
+    def rules(self) -> dict[str, bool]:
+        """The rule switches, as keyword arguments of ``replay_train``."""
+        return {"one_per_substate": self.one_per_substate, "proposer_only": self.proposer_only,
+                "bootstrap_ignored": self.bootstrap_ignored}  # fmt: skip
 
-#: The paper's hyperparameters.
+
+#: The paper's hyperparameters and replay rule.
 AS_PUBLISHED = TrainConfig()
+
+#: The paper's hyperparameters with the three rules of the talk's code (Code/Multiple_table.py),
+#: which replays its logged states once (one loop over ``State``): one pass.
+AS_CODED = AS_PUBLISHED.with_(one_per_substate=True, proposer_only=True, bootstrap_ignored=False,
+                              epochs=1)  # fmt: skip
+
+#: The paper's rule with the hyperparameters notebook 07 picks on the validation split (seed 0:
+#: a grid over alpha, gamma and the penalty at epsilon 0.1, then the number of passes).
+TUNED = AS_PUBLISHED.with_(alpha=0.005, gamma=0.9, epsilon=0.1, penalty=0.0, epochs=1)
 
 
 def make_tables(catalog: Catalog, config: TrainConfig = AS_PUBLISHED) -> GenreQTables:
@@ -136,7 +173,8 @@ def train(
         epochs = tqdm(epochs, desc="replay training", unit="epoch")
     rows = []
     for epoch in epochs:
-        stats = step(tables, transitions, 1, rng, config.reward, config.penalty, config.k)
+        stats = step(tables, transitions, 1, rng, config.reward, config.penalty, config.k,
+                     **config.rules)  # fmt: skip
         row = {
             "epoch": epoch,
             "train_hit_rate": float(stats["hit_rate"].iloc[0]),
@@ -213,37 +251,95 @@ def sweep(
     seed: int = 0,
     histories: Mapping[int, np.ndarray] | None = None,
     fast: bool = True,
+    seeds: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """One-factor-at-a-time sweeps around ``base``: the effect of each hyperparameter alone.
 
-    Each configuration is trained once (the base configuration recurs in every sweep but is
-    trained a single time), from a fresh ``Generator(seed)``, and scored on ``val``.
+    Each configuration is trained once per seed (the base configuration recurs in every sweep
+    but is trained a single time), from a fresh ``Generator(seed)``, and scored on ``val``. A
+    configuration with ``epsilon == 0`` draws no random number, so it is trained once and its
+    score serves every seed.
+
+    Parameters
+    ----------
+    seed : int
+        The seed when ``seeds`` is not given.
+    seeds : sequence of int, optional
+        Several training seeds: every configuration is trained once per seed, and the result
+        gets a ``seed`` column, so that a plot can show the spread (error bars), not one run.
 
     Returns
     -------
     DataFrame
-        A long table: ``parameter``, ``value``, ``val_HR@k``, ``val_NDCG@k``.
+        A long table: ``parameter``, ``value`` (and ``seed`` when ``seeds`` is given),
+        ``val_HR@k``, ``val_NDCG@k``.
     """
     unknown = sorted(set(values) - set(TrainConfig.__dataclass_fields__))
     if unknown:
         raise ValueError(
             f"unknown hyperparameter(s) {unknown}: choose from {sorted(TrainConfig.__dataclass_fields__)}"
         )
+    if seeds is not None and (len(seeds) == 0 or len(set(seeds)) != len(seeds)):
+        raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)!r}")
     k = base.k
-    scores: dict[TrainConfig, tuple[float, float]] = {}
+    scores: dict[tuple[TrainConfig, int | None], tuple[float, float]] = {}
     rows = []
     for name, vals in values.items():
         for value in vals:
             config = base.with_(**{name: value})
-            if config not in scores:
-                tables, _ = train(catalog, train_transitions, config,
-                                  np.random.default_rng(seed), fast=fast)  # fmt: skip
-                m = evaluate(tables.as_recommender(), val, k=k, histories=histories)
-                scores[config] = (float(m[f"HR@{k}"].iloc[0]), float(m[f"NDCG@{k}"].iloc[0]))
-            hr, ndcg = scores[config]
-            rows.append({"parameter": name, "value": value, f"val_HR@{k}": hr,
-                         f"val_NDCG@{k}": ndcg})  # fmt: skip
+            for s in seeds if seeds is not None else [seed]:
+                key = (config, s if config.epsilon > 0 else None)  # greedy: no random stream
+                if key not in scores:
+                    tables, _ = train(catalog, train_transitions, config,
+                                      np.random.default_rng(s), fast=fast)  # fmt: skip
+                    m = evaluate(tables.as_recommender(), val, k=k, histories=histories)
+                    scores[key] = (float(m[f"HR@{k}"].iloc[0]), float(m[f"NDCG@{k}"].iloc[0]))
+                hr, ndcg = scores[key]
+                row = {"parameter": name, "value": value}
+                if seeds is not None:
+                    row["seed"] = s
+                rows.append({**row, f"val_HR@{k}": hr, f"val_NDCG@{k}": ndcg})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """What :func:`tune` found: the configuration, the grid it searched and its learning curve."""
+
+    config: TrainConfig
+    search: pd.DataFrame
+    curve: pd.DataFrame
+
+
+def tune(
+    catalog: Catalog,
+    train_transitions: Transitions,
+    val: Transitions,
+    grid: Mapping[str, Sequence[object]],
+    base: TrainConfig,
+    max_epochs: int = 4,
+    seed: int = 0,
+    histories: Mapping[int, np.ndarray] | None = None,
+    fast: bool = True,
+) -> Tuning:
+    """Notebook 07's tuning, on the validation split only: a seeded grid, then the epochs.
+
+    1. :func:`grid_search` over ``grid`` around ``base`` (one seed, ``base.epochs`` passes);
+    2. the best point trained for ``max_epochs`` passes, scoring validation after each one;
+       the configuration keeps the number of passes with the best validation HR@k (the first
+       of ties).
+
+    :data:`TUNED` is what this returns for the notebook's grid (``tests/test_training.py``
+    checks it on MovieLens).
+    """
+    search = grid_search(catalog, train_transitions, val, grid, base, seed, histories, fast)
+    best = search.iloc[0]
+    config = base.with_(**{name: type(getattr(base, name))(best[name]) for name in grid},
+                        epochs=max_epochs)  # fmt: skip
+    _, curve = train(catalog, train_transitions, config, np.random.default_rng(seed), val=val,
+                     histories=histories, fast=fast)  # fmt: skip
+    best_epochs = int(curve.loc[curve[f"val_HR@{base.k}"].idxmax(), "epoch"])
+    return Tuning(config.with_(epochs=best_epochs), search, curve)
 
 
 def stream_curve(
@@ -274,7 +370,8 @@ def stream_curve(
     for epoch in range(1, config.epochs + 1):
         for start in range(0, len(transitions), chunk):
             part = transitions.subset(np.arange(start, min(start + chunk, len(transitions))))
-            stats = step(tables, part, 1, rng, config.reward, config.penalty, config.k)
+            stats = step(tables, part, 1, rng, config.reward, config.penalty, config.k,
+                         **config.rules)  # fmt: skip
             seen += len(part)
             rows.append(
                 {

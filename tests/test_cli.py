@@ -323,3 +323,52 @@ def test_cli_constants_mirror_the_package():
     assert {k: v for k, v in QTABLE_DEFAULTS.items() if k != "readable"} == {
         k: defaults[k] for k in QTABLE_DEFAULTS if k != "readable"
     }
+
+
+@pytest.mark.parametrize(("preset", "name"), [(None, "AS_PUBLISHED"), ("as-published", "AS_PUBLISHED"),
+                                              ("as-coded", "AS_CODED"), ("tuned", "TUNED")])  # fmt: skip
+def test_presets_are_the_packages_named_configurations(preset, name):
+    from odsc_recsys import training
+    from odsc_recsys.__main__ import _qtable_config, build_parser
+
+    argv = ["train", "--out", "t.npz"] + (["--preset", preset] if preset else [])
+    config, readable = _qtable_config(build_parser().parse_args(argv))
+    assert config == getattr(training, name) and readable is False
+
+
+def test_options_override_the_preset():
+    from odsc_recsys.__main__ import _qtable_config, build_parser
+    from odsc_recsys.training import TUNED
+
+    args = build_parser().parse_args(["train", "--out", "t.npz", "--preset", "tuned",
+                                      "--alpha", "0.01", "--epochs", "2"])  # fmt: skip
+    assert _qtable_config(args)[0] == TUNED.with_(alpha=0.01, epochs=2)
+
+
+def test_train_with_the_tuned_preset_says_so(tmp_path, tables_file, capsys):
+    out = tmp_path / "tuned.npz"
+    assert main(["train", "--out", str(out), "--preset", "tuned", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "(tuned preset: alpha 0.005, gamma 0.9, epsilon 0.1, penalty 0)" in printed
+    assert "x 1 epochs" in printed and out.is_file()
+
+
+def test_preset_is_refused_with_a_network_and_checked_by_argparse(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "m.npz"), "--model", "dqn", "--preset",
+                 "tuned", "--quiet"]) == 2  # fmt: skip
+    assert "--preset is an option of --model qtables" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--out", "m.npz", "--preset", "best"])
+    assert exc.value.code == 2
+    assert "argument --preset: invalid choice: 'best'" in capsys.readouterr().err
+
+
+def test_preset_copies_mirror_the_package():
+    from odsc_recsys.__main__ import QTABLE_DEFAULTS, QTABLE_PRESETS
+    from odsc_recsys.training import AS_CODED, AS_PUBLISHED, TUNED
+
+    for name, config in (("as-published", AS_PUBLISHED), ("as-coded", AS_CODED),
+                         ("tuned", TUNED)):  # fmt: skip
+        values = {**QTABLE_DEFAULTS, **QTABLE_PRESETS[name]}
+        values.pop("readable")
+        assert config == AS_PUBLISHED.with_(**values), name

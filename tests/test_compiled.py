@@ -130,3 +130,50 @@ def test_batch_recommendations_equal_the_loop():
     assert recommend_batch(tables, [np.array([1, 2])], 10) is None
     with pytest.raises(ValueError, match="unknown item index 40"):
         recommend_batch(tables, [np.array([1, 2, 40])], 10)
+
+
+RULES = [
+    {"one_per_substate": True},
+    {"proposer_only": True},
+    {"bootstrap_ignored": False},
+    {"one_per_substate": True, "proposer_only": True, "bootstrap_ignored": False},  # as coded
+]
+
+
+@pytest.mark.parametrize("storage", ["dense", "lazy"])
+@pytest.mark.parametrize("rules", RULES, ids=lambda r: "+".join(sorted(r)))
+@pytest.mark.parametrize(("epsilon", "seed"), [(0.3, 0), (0.0, 1), (1.0, 2)])
+def test_fast_replay_with_the_original_codes_rules_is_bit_identical(storage, rules, epsilon, seed):
+    codes = genre_codes(30, 3, seed)  # few genres: many pairs and all-one-genre states
+    names = [f"g{i}" for i in range(3)]
+    data = planted_data(30, 25, 25, seed)
+    slow = GenreQTables(codes, names, alpha=0.5, gamma=0.6, epsilon=epsilon, storage=storage)
+    fast = GenreQTables(codes, names, alpha=0.5, gamma=0.6, epsilon=epsilon, storage=storage)
+    rng_slow, rng_fast = np.random.default_rng(seed), np.random.default_rng(seed)
+    log_slow = replay_train(slow, data, 2, rng_slow, 15, 5, 4, **rules)
+    log_fast = replay_train_fast(fast, data, 2, rng_fast, 15, 5, 4, **rules)
+    assert_same_tables(slow, fast)
+    assert log_slow.equals(log_fast)
+    assert rng_slow.random() == rng_fast.random()  # the same number of draws
+    with pytest.raises(ValueError, match="proposer_only must be True or False"):
+        replay_train_fast(fast, data, proposer_only=1)
+
+
+def test_dense_tables_are_trained_in_place_and_copies_fall_back(tmp_path):
+    import copy
+
+    codes = genre_codes(20, 3, 4)
+    data = planted_data(20, 15, 20, 4)
+    fresh = GenreQTables(codes, list("abc"))
+    assert fresh._store.flat() is not None  # one array behind every table: no copy
+    replay_train_fast(fresh, data.subset(np.arange(50)), 1, np.random.default_rng(0))
+    # a deep copy and a loaded file no longer share one array: the compiled path copies
+    copied = copy.deepcopy(fresh)
+    loaded = GenreQTables.load(fresh.save(tmp_path / "t.npz"))
+    assert copied._store.flat() is None and loaded._store.flat() is None
+    reference = copy.deepcopy(fresh)
+    rest = data.subset(np.arange(50, len(data)))
+    replay_train(reference, rest, 1, np.random.default_rng(1))
+    for tables in (fresh, copied, loaded):
+        replay_train_fast(tables, rest, 1, np.random.default_rng(1))
+        assert_same_tables(tables, reference)

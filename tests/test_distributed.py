@@ -448,3 +448,103 @@ def test_clean_shutdown_leaves_no_worker_processes():
     assert not (_worker_processes() - before)
     assert folder is not None and not __import__("os").path.exists(folder)  # temp folder gone
     dq.close()  # closing twice is harmless
+
+
+# ---------------------------------------------------------------------------- serving chunks
+
+
+def test_serving_in_chunks_gives_the_same_lists_and_one_call_per_shard_per_chunk(monkeypatch):
+    import odsc_recsys.distributed as distributed
+
+    assert distributed.REQUEST_CHUNK == 4096
+    data = transitions(120, seed=4)
+    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=2) as dq:
+        dq.train(data, rng=np.random.default_rng(0), round_size=8)
+        states = data.states[:50].tolist()
+        whole = dq.recommend_batch(states, k=6)
+        calls = []
+        real_call = dq._call
+        monkeypatch.setattr(dq, "_call", lambda todo: calls.append(sorted(todo)) or real_call(todo))
+        np.testing.assert_array_equal(dq.recommend_batch(states, k=6, chunk=16), whole)
+        # 50 requests in chunks of 16: 4 fan-outs, each asking only the shards it needs
+        assert len(calls) == 4 and all(set(c) <= {0, 1} for c in calls)
+        for bad in (0, -3, 2.5, True):
+            with pytest.raises(ValueError, match="chunk must be a positive integer"):
+                dq.recommend_batch(states, k=6, chunk=bad)
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def test_sharding_figure_names_every_genre_once_on_a_bar_or_in_the_legend():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.distributed import plot_shard_plans, plot_sharding
+
+    sizes = np.array([900, 40, 300, 10, 250, 5])
+    names = ["Comedy", "Action", "Drama", "Western", "Romance", "Film-Noir"]
+    plans = [plan_shards(sizes, 2), plan_shards(sizes, 3)]
+    fig = plot_shard_plans(plans, names)
+    assert [ax.get_title() for ax in fig.axes] == ["2 workers", "3 workers"]
+    for ax in fig.axes:
+        on_bars = [t.get_text() for t in ax.texts]
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend[0] == "mean load"
+        assert sorted(on_bars + legend[1:]) == sorted(names)
+        assert "Comedy" in on_bars and "Film-Noir" in legend  # the largest fits, the tiniest not
+    plt.close(fig)
+    ax = plot_sharding(plans[0], names)
+    assert ax.get_xlabel() == "dense table size (MB)"
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="must name the plan's 6 tables, got 2"):
+        plot_sharding(plans[0], names[:2])
+    with pytest.raises(ValueError, match="1 titles for 2 plans"):
+        plot_shard_plans(plans, names, titles=["one"])
+
+
+# ---------------------------------------------------------------------------- round-size sweep
+
+
+def test_round_size_sweep_runs_each_seed_and_size_and_b1_is_replay_train():
+    from odsc_recsys.distributed import (
+        plot_round_size_shift,
+        plot_round_size_sweep,
+        round_size_sweep,
+    )
+
+    train, test = transitions(60, seed=11), transitions(25, seed=12)
+    sweep = round_size_sweep(GENRE_OF, NAMES, train, test, [1, 7, 60], seeds=[3, 4], k=5)
+    assert sweep[["seed", "B"]].values.tolist() == [[3, 1], [3, 7], [3, 60], [4, 1], [4, 7], [4, 60]]  # fmt: skip
+    assert sweep["rounds"].tolist() == [60, 9, 1] * 2  # ceil(60 / B) rounds, B = 1 one per step
+    for seed in (3, 4):
+        ref = GenreQTables(GENRE_OF, NAMES)
+        log = replay_train(ref, train, rng=np.random.default_rng(seed), k=5)
+        want = evaluate(ref.as_recommender(), test, k=5)
+        got = sweep[(sweep.seed == seed) & (sweep.B == 1)].iloc[0]
+        assert got["HR@5"] == want["HR@5"].iloc[0] and got["MRR"] == want["MRR"].iloc[0]
+        assert got["train_hit_rate"] == log["hit_rate"].iloc[0]
+        # B = 7 is the round protocol itself
+        with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
+            dq.train(train, rng=np.random.default_rng(seed), round_size=7, k=5)
+            want7 = dq.evaluate(test, k=5)
+        assert sweep[(sweep.seed == seed) & (sweep.B == 7)].iloc[0]["HR@5"] == want7["HR@5"].iloc[0]
+    ax = plot_round_size_sweep(sweep, metrics=("HR@5",))
+    assert ax.get_xscale() == "log" and "2 seeds" in ax.get_title()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "7", "60"]
+    ax = plot_round_size_shift(sweep, "HR@5", baseline=1)
+    wide = sweep.pivot(index="seed", columns="B", values="HR@5")
+    mean_line = ax.get_lines()[0]  # the mean over seeds of each seed's shift from B = 1
+    np.testing.assert_allclose(mean_line.get_ydata(), (wide[[7, 60]].sub(wide[1], axis=0)).mean())
+    with pytest.raises(ValueError, match="baseline round size 2 is not in the sweep"):
+        plot_round_size_shift(sweep, "HR@5", baseline=2)
+    with pytest.raises(ValueError, match=r"no column\(s\) \['HR@10', 'NDCG@10'\]"):
+        plot_round_size_sweep(sweep)
+    with pytest.raises(ValueError, match="round_sizes must be positive integers"):
+        round_size_sweep(GENRE_OF, NAMES, train, test, [0, 4], seeds=[1])
+    with pytest.raises(ValueError, match="round_sizes must be positive integers"):
+        round_size_sweep(GENRE_OF, NAMES, train, test, [2.5], seeds=[1])
+    with pytest.raises(ValueError, match="seeds must hold at least one seed"):
+        round_size_sweep(GENRE_OF, NAMES, train, test, [1], seeds=[])

@@ -98,5 +98,6 @@ def test_every_exercise_is_used_by_its_notebook_and_proved_by_its_solutions():
         path = ROOT / "notebooks" / "solutions" / f"{key.split('.')[0]}_solutions.ipynb"
         assert path.exists(), f"{key}: no solutions notebook {path.name}"
         outs = [out for k, out in _calls(path) if k == key]
-        assert any(o.strip().startswith("Correct") for o in outs), f"{key}: no passing solution"
-        assert any(o.strip().startswith("Not quite") for o in outs), f"{key}: no failing answer"
+        lines = [line.strip() for o in outs for line in o.splitlines()]
+        assert any(x.startswith("Correct") for x in lines), f"{key}: no passing solution"
+        assert any(x.startswith("Not quite") for x in lines), f"{key}: no failing answer"

@@ -266,6 +266,29 @@ def test_plot_draws_one_arrow_per_optimal_action():
     plt.close("all")
 
 
+def test_plot_text_is_legible_on_a_projector():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys import plotting
+
+    with matplotlib.rc_context():
+        plotting.use_projector_style()
+        for layout in ("slide", "floydhub"):
+            grid, result = solve(layout)
+            for values in (None, result.values):
+                ax = plot_gridworld(grid, values, result.q_values, title="a title")
+                sizes = [t.get_fontsize() for t in ax.texts] + [ax.title.get_fontsize()]
+                sizes += [t.get_fontsize() for t in ax.get_xticklabels()]
+                assert min(sizes) >= 11, (layout, sizes)
+                # a room is at least an inch wide, so three-digit values fit
+                width = ax.figure.get_size_inches()[0] / grid.shape[1]
+                assert width >= 1.0
+                plt.close("all")
+
+
 def test_bellman_explorer_redraws_on_slider_change():
     from odsc_recsys.widgets.gridworld import bellman_explorer
 

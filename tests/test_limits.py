@@ -282,3 +282,144 @@ def test_time_item_similarity_reports_each_size():
     assert out.index.tolist() == [20, 40]
     assert (out["seconds"] > 0).all()
     assert out.loc[40, "similarity MB"] == pytest.approx(40 * 40 * 8 / 1e6)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures: each draws exactly the numbers it is given
+# --------------------------------------------------------------------------------------------
+
+MODELS = ["Popularity", "Item-kNN", "Markov chain"]
+
+
+def _bar_heights(ax) -> list[float]:
+    return [round(p.get_height(), 6) for p in ax.patches]
+
+
+def test_plot_new_user_curve_draws_one_labelled_line_per_model():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_new_user_curve
+
+    curve = pd.DataFrame({"Popularity": [0.1, 0.1, 0.12], "Item-kNN": [0.1, 0.2, 0.25]},
+                         index=pd.Index([0, 1, 20], name="movies known"))  # fmt: skip
+    ax = plot_new_user_curve(curve)
+    assert [line.get_label() for line in ax.get_lines()] == ["Popularity", "Item-kNN"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [0.1, 0.2, 0.25])
+    assert list(ax.get_xticks()) == [0, 1, 20]
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
+    plt.close("all")
+
+
+def test_plot_new_movie_ranks_draws_the_median_ranks():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_new_movie_ranks
+
+    table = pd.DataFrame({"median rank": [467.0, 127.5]}, index=["Item-kNN", "Content-based"])
+    ax = plot_new_movie_ranks(table)
+    assert [round(p.get_width(), 1) for p in ax.patches] == [467.0, 127.5]
+    plt.close("all")
+
+
+def test_plot_accuracy_by_activity_divides_by_popularity_and_shares_one_legend():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_accuracy_by_activity
+
+    activity = pd.DataFrame({"users": [3, 4], "Popularity": [0.1, 0.05], "Item-kNN": [0.3, 0.2],
+                             "Markov chain": [0.2, 0.05]}, index=["1-25", "26-50"])  # fmt: skip
+    fig = plot_accuracy_by_activity(activity, MODELS)
+    left, right = fig.axes
+    # bars are drawn model by model: Popularity's two groups, then Item-kNN's, then the chain's
+    assert _bar_heights(left) == [0.1, 0.05, 0.3, 0.2, 0.2, 0.05]
+    assert _bar_heights(right) == [1.0, 1.0, 3.0, 4.0, 2.0, 1.0]
+    assert left.get_legend() is None and right.get_legend() is None
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == MODELS
+    with pytest.raises(ValueError, match="relative to 'Popularity'"):
+        plot_accuracy_by_activity(activity, ["Item-kNN"])
+    plt.close("all")
+
+
+def test_plot_popularity_bias_marks_the_real_share_and_names_the_cut():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_popularity_bias
+
+    lists = {"a": np.array([[0, 5], [0, -1]]), "b": np.array([[3, 4], [5, 6]])}
+    bias = popularity_bias(lists, np.arange(10)[::-1], targets=np.array([0, 2, 3, 4]), frac=0.1)
+    ax = plot_popularity_bias(bias)
+    assert _bar_heights(ax) == [round(2 / 3, 6), 0.0, 0.25]
+    assert ax.patches[2].get_facecolor() != ax.patches[0].get_facecolor()  # the real share
+    assert ax.get_lines()[0].get_ydata()[0] == pytest.approx(0.1)
+    assert "top 10%" in ax.get_title()
+    plt.close("all")
+
+
+def test_plot_grey_sheep_counts_every_user_and_splits_quintile_labels():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_grey_sheep
+
+    typicality = pd.Series(np.linspace(0.2, 0.7, 50))
+    by_quintile = pd.DataFrame({"Popularity": [0.1, 0.2], "Item-kNN": [0.3, 0.4],
+                                "Markov chain": [0.2, 0.3]},
+                               index=["1 (least typical)", "5 (most typical)"])  # fmt: skip
+    fig = plot_grey_sheep(typicality, 0.25, by_quintile, MODELS)
+    hist, bars = fig.axes
+    assert sum(p.get_height() for p in hist.patches) == 50
+    assert hist.get_lines()[0].get_xdata()[0] == 0.25
+    assert [t.get_text() for t in bars.get_xticklabels()] == [
+        "1\n(least typical)",
+        "5\n(most typical)",
+    ]
+    assert _bar_heights(bars) == [0.1, 0.2, 0.3, 0.4, 0.2, 0.3]
+    plt.close("all")
+
+
+def test_plot_list_overlap_draws_the_shares_and_the_skip_line():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_list_overlap
+
+    ax = plot_list_overlap(pd.Series({"Popularity": 0.99, "Item-kNN": 0.53}))
+    assert _bar_heights(ax) == [0.99, 0.53]
+    assert ax.get_lines()[0].get_ydata()[0] == 1.0
+    assert len(ax.get_legend().get_texts()) == 2
+    plt.close("all")
+
+
+def test_plot_taste_drift_pairs_the_halves_and_the_two_histograms():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_taste_drift
+
+    mix = pd.DataFrame({"early": [0.6, 0.4], "late": [0.5, 0.5], "change": [-0.1, 0.1]},
+                       index=["Comedy", "Drama"])  # fmt: skip
+    drift = pd.DataFrame({"drift": [0.1, 0.3, 0.5], "shuffled": [0.1, 0.2, 0.2]})
+    fig = plot_taste_drift(mix, drift)
+    halves, hists = fig.axes
+    assert _bar_heights(halves) == [0.6, 0.4, 0.5, 0.5]
+    assert [t.get_text() for t in halves.get_legend().get_texts()] == ["first half", "second half"]
+    assert sum(p.get_height() for p in hists.patches) == 6  # three users, two histograms
+    plt.close("all")
+
+
+def test_plot_staleness_draws_a_solid_fresh_and_a_dashed_frozen_line_per_model():
+    import matplotlib.pyplot as plt
+
+    from odsc_recsys.limits import plot_staleness
+
+    staleness = pd.concat({
+        "Popularity": pd.DataFrame({"stale HR@10": [0.09, 0.07], "fresh HR@10": [0.09, 0.08]}),
+        "Item-kNN": pd.DataFrame({"stale HR@10": [0.19, 0.18], "fresh HR@10": [0.19, 0.22]}),
+    }, axis=1)  # fmt: skip
+    staleness.index = ["Dec 1997", "Jan 1998"]
+    ax = plot_staleness(staleness, frozen_on="1 Dec 1997")
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == [
+        "Popularity, retrained monthly", "Popularity, frozen on 1 Dec 1997",
+        "Item-kNN, retrained monthly", "Item-kNN, frozen on 1 Dec 1997"]  # fmt: skip
+    assert [line.get_linestyle() for line in lines] == ["-", "--", "-", "--"]
+    np.testing.assert_allclose(lines[3].get_ydata(), [0.19, 0.18])
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    plt.close("all")

@@ -26,6 +26,7 @@ from odsc_recsys.multi_table import (
     _top_k,
     genre_combinations,
     replay_train,
+    state_order,
 )
 from odsc_recsys.sessions import make_transitions, user_histories
 
@@ -805,3 +806,93 @@ def test_explorer_panel_clicks_and_moves_on():
     assert [p.value for p in pickers] == [2, 4, 3]
     with pytest.raises(ValueError, match="3 movies"):
         qtable_explorer(t, TITLES, initial=(0, 2))
+
+
+# ---------------------------------------------------------------------------- the original code's rules
+# State (0, 2, 4) is scenario (a): Drama {0}, Comedy {2} and Horror {4}, each at row 0, in the
+# state's order. The next state (2, 4, 5) holds 5 with 2 in Comedy: s' = the pair {2, 5}, row 2.
+
+
+def one_transition(target: int = 5) -> SimpleNamespace:
+    return SimpleNamespace(states=np.array([[0, 2, 4]]), targets=np.array([target]))
+
+
+def coded_tables(future: float = 0.0) -> GenreQTables:
+    """Rows with known values: each sub-state prefers a different movie."""
+    t = make(alpha=0.5, gamma=0.4)
+    set_q(t, D, 0, 6, 3.0)  # Drama {0}: best 6, then 5
+    set_q(t, D, 0, 5, 1.0)
+    set_q(t, C, 0, 6, 5.0)  # Comedy {2}: best 6 (taken by Drama), then 1
+    set_q(t, C, 0, 1, 2.0)
+    set_q(t, H, 0, 3, 4.0)  # Horror {4}: best 3
+    set_q(t, C, 2, 0, future)  # s' = Comedy pair {2, 5}: max Q' = future (if >= 0)
+    return t
+
+
+def test_state_order_follows_the_state_as_the_original_code():
+    t = make()
+    # scenario (b): the Drama pair {0, 3} comes first because 0 is the oldest movie ...
+    assert [s.items for s in state_order((0, 2, 3), t.decompose((0, 2, 3)))] == [(0, 3), (2,)]
+    # ... and second when the Comedy movie is older
+    assert [s.items for s in state_order((2, 0, 3), t.decompose((2, 0, 3)))] == [(2,), (0, 3)]
+    # scenario (c): itertools.combinations of the state, (m1, m2), (m1, m3), (m2, m3)
+    order = state_order((6, 1, 3), t.decompose((6, 1, 3)))
+    assert [s.items for s in order] == [(1, 6), (3, 6), (1, 3)]
+
+
+def test_one_movie_per_substate_by_hand():
+    t = coded_tables()
+    log = replay_train(t, one_transition(), k=10, one_per_substate=True)
+    # Drama proposes 6; Comedy its best not yet listed, 1; Horror 3; 5 is appended. Every
+    # sub-state updates all four (the paper's update), alpha 0.5, future 0:
+    # 5 -> 15, others -> -5.
+    assert t.table(D)[0].tolist() == [0, -2.5, 0, -2.5, 0, 8.0, -1.0]
+    assert t.table(C)[0].tolist() == [0, -1.5, 0, -2.5, 0, 7.5, 0.0]
+    assert t.table(H)[0].tolist() == [0, -2.5, 0, -0.5, 0, 7.5, -2.5]
+    assert log[["hit_rate", "explored"]].iloc[0].tolist() == [0.0, 0.0]
+    # the paper's merged list of 3 for this state holds the same movies in another order
+    assert coded_tables().recommend([0, 2, 4], k=3).items.tolist() == [6, 3, 1]
+
+
+def test_proposer_only_by_hand():
+    t = coded_tables()
+    replay_train(t, one_transition(), one_per_substate=True, proposer_only=True)
+    # Drama updates only 6, Comedy only 1, Horror its 3 and the appended 5 (the last sub-state)
+    assert t.table(D)[0].tolist() == [0, 0, 0, 0, 0, 1.0, -1.0]
+    assert t.table(C)[0].tolist() == [0, -1.5, 0, 0, 0, 0, 5.0]
+    assert t.table(H)[0].tolist() == [0, 0, 0, -0.5, 0, 7.5, 0]
+    # With the merged list [6, 3, 1] a movie's proposer is the row with its largest Q:
+    # 6 -> Comedy (5 > 3), 3 -> Horror, 1 -> Comedy; the appended 5 -> Horror (the last).
+    m = coded_tables()
+    replay_train(m, one_transition(), k=3, proposer_only=True)
+    assert m.table(D)[0].tolist() == [0, 0, 0, 0, 0, 1.0, 3.0]
+    assert m.table(C)[0].tolist() == [0, -1.5, 0, 0, 0, 0, 0.0]
+    assert m.table(H)[0].tolist() == [0, 0, 0, -0.5, 0, 7.5, 0]
+
+
+@pytest.mark.parametrize(("bootstrap_ignored", "ignored"), [(True, [1.0, -0.5]), (False, [-1.0, -2.5])])
+def test_no_future_for_ignored_movies_by_hand(bootstrap_ignored, ignored):
+    # k = 1: the list is [6] (merged Q 5), 5 is appended. max Q' = 10, gamma 0.4:
+    # 5 -> 15 + 4 = 19 either way; 6 -> -5 + 4 = -1 (paper) or -5 (as coded).
+    t = coded_tables(future=10.0)
+    replay_train(t, one_transition(), k=1, bootstrap_ignored=bootstrap_ignored)
+    drama, horror = t.table(D)[0], t.table(H)[0]
+    assert [drama[6], horror[6]] == ignored  # 3 + 0.5 (target - 3); 0 + 0.5 (target - 0)
+    assert drama[5] == 1.0 + 0.5 * (19 - 1.0) and horror[5] == 0.5 * 19
+
+
+def test_one_per_substate_draws_six_uniforms_and_explores_every_slot_at_epsilon_one():
+    t = make(epsilon=1.0)
+    data = transitions_for(7, 30, seed=2)
+    rng = np.random.default_rng(5)
+    log = replay_train(t, data, rng=rng, one_per_substate=True)
+    reference = np.random.default_rng(5)
+    reference.random(6 * 30)
+    assert rng.random() == reference.random()
+    assert log["explored"].iloc[0] == 1.0
+
+
+@pytest.mark.parametrize("flag", ["one_per_substate", "proposer_only", "bootstrap_ignored"])
+def test_rule_switches_must_be_booleans(flag):
+    with pytest.raises(ValueError, match=f"{flag} must be True or False, got 'yes'"):
+        replay_train(make(), one_transition(), **{flag: "yes"})

@@ -16,20 +16,26 @@ from odsc_recsys.online import (
     QLearningAgent,
     RandomAgent,
     RecommenderAgent,
+    compare_with_movielens,
+    evidence_table,
     genre_repeat_rate,
+    lead_change,
     learning_curves,
     mean_interval,
     paired_difference,
     per_seed,
     plot_learning_curves,
     plot_metric_bars,
+    plot_simulator_check,
     q_update,
     run_experiment,
     run_session,
     run_sessions,
     session_seeds,
     simulate_log,
+    split_users,
     summarise,
+    td_targets,
 )
 from odsc_recsys.simulator import MovieLensUserEnv
 
@@ -315,4 +321,128 @@ def test_figures_draw_one_panel_per_setting_and_metric():
     fig = plot_metric_bars(summarise(res, ["ctr", "reward"]), ["ctr", "reward"])
     assert [a.get_title() for a in fig.axes] == ["ctr", "reward"]
     assert all(len(a.patches) == 2 for a in fig.axes)  # two agents, one setting
+    plt.close(fig)
+
+
+# ---- the online target, the user split, the checks against MovieLens --------------------------
+
+
+def test_td_targets_by_hand_in_every_outcome():
+    # A click on 7, the user stays: 15 + 0.5 * 2 for 7, -1 + 0.5 * 2 for the others.
+    np.testing.assert_allclose(td_targets([4, 7, 9], 7, 15.0, 1.0, 0.5, 2.0, False), [0, 16, 0])
+    # No click: every movie gets the penalty plus the future of the unchanged state.
+    np.testing.assert_allclose(td_targets([4, 7], -1, 15.0, 1.0, 0.5, 2.0, False), [0, 0])
+    # The user left: the reward alone, whatever the future would have been.
+    np.testing.assert_allclose(td_targets([4, 7], 4, 15.0, 1.0, 0.5, 99.0, True), [15, -1])
+    with pytest.raises(ValueError, match="gamma"):
+        td_targets([4], -1, 15.0, 1.0, 1.5, 0.0, False)
+
+
+def test_q_update_without_a_click_moves_toward_td_targets():
+    t = tables()
+    (sub,) = t.decompose((0,))
+    t._store.writable_row(sub.genre, sub.row)[[1, 2, 3]] = [1.0, 4.0, -2.0]
+    q_update(t, (0,), np.array([1, 3]), -1, reward=10.0, penalty=1.0, done=False)
+    want = td_targets([1, 3], -1, 10.0, 1.0, t.gamma, 4.0, False)
+    old = np.array([1.0, -2.0])
+    np.testing.assert_allclose(t.q_row(sub)[[1, 3]], old + t.alpha * (want - old))
+
+
+def test_split_users_is_a_seeded_partition():
+    ids = np.arange(100, 150)
+    sim, logged = split_users(ids, 10, seed=3)
+    assert len(sim) == 10 and len(logged) == 40
+    assert sorted(np.concatenate([sim, logged]).tolist()) == ids.tolist()
+    assert np.all(np.diff(sim) > 0) and np.all(np.diff(logged) > 0)
+    np.testing.assert_array_equal(split_users(ids, 10, seed=3)[0], sim)
+    assert not np.array_equal(split_users(ids, 10, seed=4)[0], sim)
+    for bad in (0, 50, 2.5, True):
+        with pytest.raises(ValueError, match="n_simulated"):
+            split_users(ids, bad, seed=0)
+
+
+def test_coverage_counts_from_the_session_asked_for():
+    env = planted_env()
+    agent = PopularityAgent(np.arange(8.0)[::-1], k=2)  # deterministic: slates need no rng
+    full = run_sessions(env, agent, n_sessions=6, seed=1)
+    late = run_sessions(env, agent, n_sessions=6, seed=1, coverage_from=4)
+    alone = run_sessions(env, agent, n_sessions=2, seed=1, start=4)
+    assert late.coverage.iloc[:4].isna().all()
+    # Coverage from session 4 on is what the same agent started at session 4 has shown.
+    np.testing.assert_allclose(late.coverage.iloc[4:].to_numpy(), alone.coverage.to_numpy())
+    assert full.coverage.iloc[-1] >= late.coverage.iloc[-1]
+    with pytest.raises(ValueError, match="coverage_from"):
+        run_sessions(env, RandomAgent(8, k=2), n_sessions=2, seed=1, start=3, coverage_from=1)
+
+
+def test_lead_change_by_hand():
+    rows = []
+    # Two seeds; agent a leads b by 1 then 3 (seed 0) and by 0 then 1 (seed 1): changes 2, 1.
+    for seed, (a_first, b_first, a_last, b_last) in enumerate([(2, 1, 5, 2), (1, 1, 2, 1)]):
+        for agent, first, last in (("a", a_first, a_last), ("b", b_first, b_last)):
+            rows.append({"setting": "s", "agent": agent, "seed": seed, "session": 0,
+                         "reward": float(first)})  # fmt: skip
+            rows.append({"setting": "s", "agent": agent, "seed": seed, "session": 3,
+                         "reward": float(last)})  # fmt: skip
+    out = lead_change(pd.DataFrame(rows), "a", "b", "reward", (0, 1), (3, 4)).loc["s"]
+    assert out["lead, first"] == 0.5 and out["lead, last"] == 2.0
+    mean, low, high = mean_interval([2.0, 1.0])
+    np.testing.assert_allclose(out[["change", "low", "high"]].to_numpy(dtype=float),
+                               [mean, low, high])  # fmt: skip
+    with pytest.raises(ValueError, match="no sessions of 'zz'"):
+        lead_change(pd.DataFrame(rows), "a", "zz", "reward", (0, 1), (3, 4))
+    with pytest.raises(ValueError, match="window"):
+        lead_change(pd.DataFrame(rows), "a", "b", "reward", (2, 1), (3, 4))
+
+
+def test_evidence_table_reads_each_interval():
+    table = evidence_table({("c", "up"): (1.0, 0.5, 1.5), ("c", "down"): (-1.0, -2.0, -0.1),
+                            ("d", "flat"): (0.1, -0.2, 0.4)}, higher="Q higher")  # fmt: skip
+    assert table["reading"].tolist() == ["Q higher", "lower", "no difference detected"]
+    with pytest.raises(ValueError, match="low <= mean <= high"):
+        evidence_table({("c", "bad"): (1.0, 2.0, 3.0)})
+    with pytest.raises(ValueError, match="at least one"):
+        evidence_table({})
+
+
+def test_compare_with_movielens_on_a_planted_world():
+    model = planted_world()
+    env = MovieLensUserEnv(model, k=2, satiation=0.0)
+    log = simulate_log(env, RandomAgent(8, k=2), n_sessions=20, seed=0)
+    ratings = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [1, 2, 3], "rating": [1, 4, 5]})
+    check = compare_with_movielens(model, {"sim": log}, ratings)
+    clicks = log[log.clicked >= 0]
+    row = check.table.loc["sim"]
+    assert row["watches"] == len(clicks) and row["CTR"] == pytest.approx(len(clicks) / len(log))
+    # MovieLens side: the histories (0, 1, 2) twice and (3, 4, 5) twice; genres A and B.
+    np.testing.assert_allclose(check.genre_shares["MovieLens"], [0.5, 0.5])
+    assert check.table.loc["MovieLens", "genre repeat rate"] == 1.0
+    assert check.table.loc["MovieLens", "1-star share"] == pytest.approx(1 / 3)
+    np.testing.assert_allclose(check.rating_shares["MovieLens"], [1 / 3, 0, 0, 1 / 3, 1 / 3])
+    shares = check.genre_shares["sim"]
+    assert row["genre share distance (TV)"] == pytest.approx(0.5 * np.abs(shares - 0.5).sum())
+    with pytest.raises(ValueError, match="no click"):
+        compare_with_movielens(model, {"empty": log.assign(clicked=-1)}, ratings)
+
+
+def test_simulator_check_figure_and_a_grid_of_metric_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model = planted_world()
+    env = MovieLensUserEnv(model, k=2, satiation=0.0)
+    log = simulate_log(env, RandomAgent(8, k=2), n_sessions=10, seed=0)
+    ratings = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 4], "rating": [3, 4]})
+    fig = plot_simulator_check(compare_with_movielens(model, {"sim": log}, ratings))
+    titles = [a.get_title() for a in fig.axes]
+    assert titles == ["Primary genre of watched movies", "Who gets watched", "Ratings"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="simulated log"):
+        plot_simulator_check(compare_with_movielens(model, {"sim": log}, ratings), "MovieLens")
+    res = results_by_hand()
+    fig = plot_metric_bars(summarise(res, ["ctr", "reward", "steps"]), ["ctr", "reward", "steps"])
+    visible = [a.get_title() for a in fig.axes if a.get_visible()]
+    assert visible == ["ctr", "reward", "steps"] and len(fig.axes) == 4  # a 2 x 2 grid
     plt.close(fig)

@@ -16,12 +16,14 @@ from odsc_recsys.gridworld import (
 from odsc_recsys.qlearning import (
     SingleTableRecommender,
     buggy_explore_argmax_index,
+    buggy_explore_as_coded,
     buggy_update_double_counted,
     check_alpha,
     check_epsilon,
     check_gamma,
     epsilon_greedy,
     epsilon_schedule,
+    exploration_trade_off,
     greedy_action,
     make_q_table,
     q_learning_step,
@@ -151,10 +153,57 @@ def test_ties_are_broken_at_random():
 
 
 def test_argmax_index_rule_explores_on_every_empty_row():
-    # The original rule: explore when argmax(Q[s]) < epsilon, i.e. whenever action 0 is best.
+    # The original's second half: explore when argmax(Q[s]) <= epsilon, i.e. when action 0 is best.
     assert buggy_explore_argmax_index(np.zeros(10), 0.3)
     assert not buggy_explore_argmax_index(np.array([0.0, 0.0, 1.0]), 0.3)
     assert buggy_explore_argmax_index(np.array([9.0, 1.0, 1.0]), 0.3)
+    # "<=" as in the original: even epsilon = 0 explores on an empty row; index 1 needs epsilon 1
+    assert buggy_explore_argmax_index(np.zeros(4), 0.0)
+    assert buggy_explore_argmax_index(np.array([0.0, 2.0]), 1.0)
+    assert not buggy_explore_argmax_index(np.array([0.0, 2.0]), 0.99)
+
+
+def test_the_rule_as_coded_draws_every_time_and_adds_the_argmax_half():
+    n = 20_000
+    learned = np.array([0.0, 5.0, 1.0])  # argmax 1: only the random half can explore
+    empty = np.zeros(3)  # argmax 0: the second half always explores
+    for epsilon in (0.0, 0.3, 0.9):
+        rng = np.random.default_rng(7)
+        rate = np.mean([buggy_explore_as_coded(learned, epsilon, rng) for _ in range(n)])
+        assert abs(rate - epsilon) < 4 * np.sqrt(0.25 / n)
+        assert all(buggy_explore_as_coded(empty, epsilon, rng) for _ in range(100))
+    # One uniform draw per call, whichever half decides: the stream advances the same way.
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    for _ in range(10):
+        buggy_explore_as_coded(empty, 0.3, a)
+    b.uniform(0.0, 1.0, size=10)
+    assert a.random() == b.random()
+
+    # u <= epsilon: a draw equal to epsilon explores (checked with a stub generator)
+    class Fixed:
+        def uniform(self, low, high):
+            return 0.3
+
+    assert buggy_explore_as_coded(learned, 0.3, Fixed())
+    with pytest.raises(ValueError, match="epsilon"):
+        buggy_explore_as_coded(learned, 1.5, np.random.default_rng(0))
+
+
+def test_the_rule_as_coded_explores_on_every_new_state_of_a_recommender():
+    from itertools import combinations
+
+    # Every one of the 120 states once: each step meets an empty row, where the code explores.
+    states = np.array(list(combinations(ITEMS, 3)))
+    targets = np.array([next(m for m in ITEMS if m not in s) for s in states])
+    as_coded = make_model(epsilon=0.3, explore_rule=buggy_explore_as_coded)
+    as_coded.fit(states, targets, rng=np.random.default_rng(2))
+    correct = make_model(epsilon=0.3).fit(states, targets, rng=np.random.default_rng(2))
+    assert as_coded.explore_rate_ == [1.0]
+    assert abs(correct.explore_rate_[0] - 0.3) < 0.15
+    # Once a habit is learned in column 3, only the uniform draw explores: about epsilon.
+    habit = make_model(epsilon=0.3, explore_rule=buggy_explore_as_coded)
+    habit.fit(np.array([[3, 5, 8]] * 2000), np.full(2000, 13), rng=np.random.default_rng(2))
+    assert abs(habit.explore_rate_[0] - 0.3) < 0.05
 
 
 def test_epsilon_schedule():
@@ -286,3 +335,37 @@ def test_score_follows_the_protocol():
     assert np.isinf(scores[[0, 3, 5, 8]]).all() and (scores[[13, 21, 80]] == 0).all()
     with pytest.raises(ValueError, match="last 3"):
         model.score([3, 5])
+
+
+# ---------------------------------------------------------------------------- exploration trade-off
+def test_exploration_trade_off_compares_settings_from_the_same_seeds():
+    env = RobotGridWorldEnv(layout="floydhub", step_reward=-0.04)
+    best = optimal_actions(value_iteration(env.mdp, 0.9).q_values, env.grid.terminal)
+    settings = {"greedy": 0.0, "random": 1.0, "schedule": epsilon_schedule(30, 1.0, 0.01)}
+    runs = exploration_trade_off(env, settings, [0, 1, 2], 30, best, alpha=0.5, gamma=0.9,
+                                 window=10)  # fmt: skip
+    summary = runs.summary
+    assert list(summary.index) == ["greedy", "random", "schedule"]
+    assert set(runs.curves) == set(settings) and runs.curves["greedy"].shape == (30,)
+    # the shortest path earns 1 - 4 * 0.04 = 0.84; a random walk earns less on average
+    assert summary.loc["greedy", "reward, last 10 episodes"] <= 0.84 + 1e-12
+    assert (
+        summary.loc["random", "reward, last 10 episodes"]
+        < summary.loc["greedy", "reward, last 10 episodes"]
+    )
+    shares = summary["rooms with an optimal greedy action"]
+    assert ((0 <= shares) & (shares <= 1)).all()
+    assert (summary.filter(like="s.e.") >= 0).all().all()
+    # the same seed twice gives the same runs: the standard error of identical runs is 0
+    twice = exploration_trade_off(env, {"g": 0.2}, [4, 4], 30, best, alpha=0.5, gamma=0.9,
+                                  window=10)  # fmt: skip
+    assert (twice.summary.filter(like="s.e.") == 0).all().all()
+
+
+def test_exploration_trade_off_rejects_bad_input():
+    env = RobotGridWorldEnv(layout="floydhub")
+    best = optimal_actions(value_iteration(env.mdp, 0.9).q_values, env.grid.terminal)
+    with pytest.raises(ValueError, match="seeds"):
+        exploration_trade_off(env, {"g": 0.1}, [], 10, best, alpha=0.5, gamma=0.9)
+    with pytest.raises(ValueError, match="window"):
+        exploration_trade_off(env, {"g": 0.1}, [0], 10, best, alpha=0.5, gamma=0.9, window=50)

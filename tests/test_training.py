@@ -10,7 +10,17 @@ from odsc_recsys.catalog import Catalog
 from odsc_recsys.classical import Popularity
 from odsc_recsys.metrics import evaluate
 from odsc_recsys.sessions import chronological_split
-from odsc_recsys.training import AS_PUBLISHED, TrainConfig, grid_search, stream_curve, sweep, train
+from odsc_recsys.training import (
+    AS_CODED,
+    AS_PUBLISHED,
+    TUNED,
+    TrainConfig,
+    grid_search,
+    stream_curve,
+    sweep,
+    train,
+    tune,
+)
 
 
 def planted_catalog(n_items: int = 40, n_genres: int = 4) -> Catalog:
@@ -134,3 +144,78 @@ def test_stream_curve_equals_one_uninterrupted_run(planted):
     assert np.average(last["hit_rate"], weights=sizes) == pytest.approx(
         log["train_hit_rate"].iloc[1]
     )
+
+
+def test_as_coded_is_the_paper_hyperparameters_with_the_three_rules():
+    assert AS_PUBLISHED.rules == {"one_per_substate": False, "proposer_only": False,
+                                  "bootstrap_ignored": True}  # fmt: skip
+    assert AS_CODED == AS_PUBLISHED.with_(one_per_substate=True, proposer_only=True,
+                                          bootstrap_ignored=False, epochs=1)  # fmt: skip
+    with pytest.raises(ValueError, match="one_per_substate must be True or False"):
+        TrainConfig(one_per_substate="no")
+
+
+def test_as_coded_training_readable_and_compiled_agree_and_differ_from_the_paper(planted):
+    catalog, _, split = planted
+    a, log_a = train(catalog, split.train, AS_CODED, np.random.default_rng(2), fast=False)
+    b, log_b = train(catalog, split.train, AS_CODED, np.random.default_rng(2), fast=True)
+    p, log_p = train(catalog, split.train, AS_PUBLISHED, np.random.default_rng(2))
+    for g in range(a.n_tables):
+        np.testing.assert_array_equal(a.table(g), b.table(g))
+    pd.testing.assert_frame_equal(log_a, log_b)
+    assert any(not np.array_equal(a.table(g), p.table(g)) for g in range(a.n_tables))
+    # one movie per sub-state: lists of at most 3 hold the next movie less often than 10
+    assert log_a["train_hit_rate"].iloc[0] < log_p["train_hit_rate"].iloc[0]
+
+
+def test_sweep_over_seeds_trains_each_point_once_per_seed(planted):
+    catalog, histories, split = planted
+    base = AS_PUBLISHED.with_(epochs=1)
+    s = sweep(catalog, split.train, split.val, {"alpha": [0.1, 0.8], "epsilon": [0.3]}, base,
+              histories=histories, seeds=[0, 1])  # fmt: skip
+    assert list(s.columns) == ["parameter", "value", "seed", "val_HR@10", "val_NDCG@10"]
+    assert len(s) == 6 and s["seed"].tolist() == [0, 1, 0, 1, 0, 1]
+    one = sweep(catalog, split.train, split.val, {"alpha": [0.8]}, base, seed=1,
+                histories=histories)  # fmt: skip
+    assert one["val_HR@10"].iloc[0] == s.iloc[3]["val_HR@10"]  # alpha 0.8, seed 1
+    assert s.iloc[3]["val_HR@10"] == s.iloc[5]["val_HR@10"]  # the base point, trained once
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        sweep(catalog, split.train, split.val, {"alpha": [0.8]}, base, seeds=[1, 1])
+
+
+def test_tune_picks_the_best_grid_point_then_the_best_number_of_passes(planted):
+    catalog, histories, split = planted
+    result = tune(catalog, split.train, split.val, {"alpha": [0.1, 0.8], "penalty": [0.0, 5.0]},
+                  AS_PUBLISHED.with_(epochs=1), max_epochs=3, histories=histories)  # fmt: skip
+    best = result.search.iloc[0]
+    assert (result.config.alpha, result.config.penalty) == (best["alpha"], best["penalty"])
+    assert len(result.curve) == 3
+    assert result.config.epochs == int(result.curve.loc[result.curve["val_HR@10"].idxmax(), "epoch"])
+
+
+def test_tuned_is_what_notebook_07s_validation_search_finds():
+    """TUNED is not typed in by hand: it is the result of notebook 07's search on MovieLens."""
+    from odsc_recsys.datasets import DataUnavailableError, fetch_movielens
+    from odsc_recsys.sessions import load_tutorial_data
+
+    try:
+        fetch_movielens(progressbar=False)
+    except DataUnavailableError:  # pragma: no cover - only without data and network
+        pytest.skip("MovieLens-100K is not available")
+    data = load_tutorial_data()
+    result = tune(data.catalog, data.split.train, data.split.val,
+                  {"alpha": [0.005, 0.01, 0.02], "gamma": [0.9, 0.99], "penalty": [0.0, 1.0]},
+                  AS_PUBLISHED.with_(epochs=1, epsilon=0.1), max_epochs=4,
+                  histories=data.histories)  # fmt: skip
+    assert result.config == TUNED
+
+
+def test_a_greedy_configuration_scores_the_same_for_every_seed(planted):
+    catalog, histories, split = planted
+    s = sweep(catalog, split.train, split.val, {"epsilon": [0.0, 0.3]}, AS_PUBLISHED.with_(epochs=1),
+              histories=histories, seeds=[0, 1, 2])  # fmt: skip
+    greedy = s[s["value"] == 0.0]["val_HR@10"]
+    assert greedy.nunique() == 1
+    direct, _ = train(catalog, split.train, AS_PUBLISHED.with_(epochs=1, epsilon=0.0), None)
+    hr = evaluate(direct.as_recommender(), split.val, k=10, histories=histories)["HR@10"].iloc[0]
+    assert greedy.iloc[0] == hr

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..catalog import Catalog
 from ..protocol import Recommender
+from .display import SCROLL_BOX, TABLE_FONT_PX
 
 __all__ = ["ClassicalExplorer", "classical_explorer", "describe", "recommendation_table"]
 
@@ -43,9 +44,14 @@ def recommendation_table(
     return pd.DataFrame(columns, index=pd.RangeIndex(1, k + 1, name="rank"))
 
 
+_CELL = "padding:3px 8px;vertical-align:top;text-align:left;"
+
+
 def _html_table(models: Mapping[str, Recommender], history: np.ndarray, catalog: Catalog,
                 k: int) -> str:  # fmt: skip
-    head = "".join(f"<th style='text-align:left'>{html.escape(n)}</th>" for n in models)
+    head = "".join(
+        f"<th style='{_CELL}border-bottom:1px solid #888'>{html.escape(n)}</th>" for n in models
+    )
     lists = {n: m.recommend(history, k, exclude=history) for n, m in models.items()}
     rows = []
     for r in range(k):
@@ -54,16 +60,21 @@ def _html_table(models: Mapping[str, Recommender], history: np.ndarray, catalog:
             rec = lists[name]
             if r < len(rec):
                 i = int(rec[r])
+                genres = html.escape(", ".join(catalog.genres[i]))
                 cells.append(
-                    f"<td>{html.escape(catalog.title(i))}<br>"
-                    f"<small style='color:#666'>{html.escape(', '.join(catalog.genres[i]))}</small></td>"
+                    f"<td style='{_CELL}'>{html.escape(catalog.title(i))}<br>"
+                    f"<span style='color:#555;font-size:0.9em'>{genres}</span></td>"
                 )
             else:
-                cells.append("<td></td>")
-        rows.append(f"<tr><td>{r + 1}</td>{''.join(cells)}</tr>")
+                cells.append(f"<td style='{_CELL}'></td>")
+        rows.append(f"<tr><td style='{_CELL}'>{r + 1}</td>{''.join(cells)}</tr>")
+    # Seven lists side by side are wide: titles wrap, and at high zoom the box scrolls sideways
+    # instead of cutting the last columns.
     return (
-        "<table style='font-size:12px;border-collapse:collapse'>"
-        f"<tr><th>#</th>{head}</tr>{''.join(rows)}</table>"
+        f"<div style='{SCROLL_BOX}'>"
+        f"<table style='font-size:{TABLE_FONT_PX}px;line-height:1.3;border-collapse:collapse'>"
+        f"<thead><tr><th style='{_CELL}border-bottom:1px solid #888'>#</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -105,17 +116,22 @@ class ClassicalExplorer:
             placeholder="Type a title, pick it from the list",
             ensure_option=True,
             description="Add movie",
-            layout=widgets.Layout(width="420px"),
+            layout=widgets.Layout(width="420px", max_width="100%"),
         )
-        self.clear_button = widgets.Button(description="Clear my movies")
-        self.output = widgets.HTML()
+        self.clear_button = widgets.Button(
+            description="Clear my movies", layout=widgets.Layout(width="auto", flex="0 0 auto")
+        )
+        # Never wider than the notebook: a wide table scrolls inside its box (at 150% zoom,
+        # say) instead of pushing the panel past the edge, where it would be cut.
+        self.output = widgets.HTML(layout=widgets.Layout(width="100%", overflow="auto"))
         self.mode.observe(self._refresh, names="value")
         self.user.observe(self._refresh, names="value")
         self.title_box.observe(self._on_title, names="value")
         self.clear_button.on_click(lambda _: self.clear())
-        self.widget = widgets.VBox(
-            [self.mode, self.user, widgets.HBox([self.title_box, self.clear_button]), self.output]
+        typing_row = widgets.HBox(
+            [self.title_box, self.clear_button], layout=widgets.Layout(flex_flow="row wrap")
         )
+        self.widget = widgets.VBox([self.mode, self.user, typing_row, self.output])
         self._refresh()
 
     # ---- actions (also callable from code) ---------------------------------------------
@@ -176,6 +192,9 @@ class ClassicalExplorer:
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs)
+        # Where the widget cannot render (an untrusted notebook, a viewer without widgets),
+        # the front end shows this snapshot of the lists instead (odsc_recsys.widgets.display).
+        bundle["text/html"] = self.output.value
         bundle["text/plain"] = (
             f"ClassicalExplorer({len(self.models)} models, {len(self.histories)} users, k={self.k})"
         )

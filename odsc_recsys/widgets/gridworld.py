@@ -44,14 +44,18 @@ def bellman_explorer(
 
     Returns
     -------
-    ipywidgets.VBox
-        Display it as the last expression of a cell.
+    SnapshotBox
+        An ``ipywidgets.VBox``; display it as the last expression of a cell. Where widgets
+        cannot render, the output shows the value map as a picture instead.
     """
+    import base64
     import io
     from html import escape
 
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
+
+    from odsc_recsys.widgets.display import TABLE_FONT_PX, SnapshotBox
 
     grid = GridWorld(layout)
     transition_model(grid, slip)  # validates slip before any widget exists
@@ -80,9 +84,21 @@ def bellman_explorer(
         note = "" if result.converged else " (not converged)"
         text = f"{result.n_sweeps} value-iteration sweeps{note}\n\n"
         text += format_values(grid, result.values, digits)
-        table.value = f"<pre>{escape(text)}</pre>"
+        table.value = f"<pre style='font-size:{TABLE_FONT_PX}px'>{escape(text)}</pre>"
+
+    name = repr(layout) if isinstance(layout, str) else f"{grid.shape[0]}x{grid.shape[1]} grid"
+
+    def describe() -> str:
+        return f"BellmanExplorer({name}, gamma={gamma_slider.value:g}, slip={slip_slider.value:g})"
+
+    def snapshot() -> dict[str, str]:
+        return {"image/png": base64.b64encode(bytes(picture.value)).decode("ascii")}
 
     gamma_slider.observe(redraw, names="value")
     slip_slider.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([gamma_slider, slip_slider]), widgets.HBox([picture, table])])
+    return SnapshotBox(
+        [widgets.HBox([gamma_slider, slip_slider]), widgets.HBox([picture, table])],
+        text=describe,
+        snapshot=snapshot,
+    )

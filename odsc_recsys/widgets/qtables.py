@@ -16,8 +16,16 @@ import numpy as np
 import pandas as pd
 
 from odsc_recsys.multi_table import GenreQTables, Recommendations
+from odsc_recsys.widgets.display import SnapshotBox, fit_width, html_table
 
-__all__ = ["ClickResult", "StateExplanation", "click_update", "explain_state", "qtable_explorer"]
+__all__ = [
+    "ClickResult",
+    "StateExplanation",
+    "click_update",
+    "explain_state",
+    "picker_width",
+    "qtable_explorer",
+]
 
 _SCENARIOS = {
     "a": "(a) three different genres: three single-movie sub-states, one per table",
@@ -148,7 +156,19 @@ def click_update(
 
 
 def _html(frame: pd.DataFrame) -> str:
-    return frame.round(3).to_html(index=False, border=0)
+    return html_table(frame, digits=3)
+
+
+#: Width of the pickers' "movie 1" labels, in ch.
+_PICKER_LABEL_CH = 8
+#: Room for the drop-down's arrow and padding, in ch.
+_PICKER_ARROW_CH = 5
+
+
+def picker_width(labels: Sequence[str]) -> str:
+    """CSS width of a movie picker whose options are ``labels``: the label, the longest
+    option and the arrow all fit, so no title is cut."""
+    return f"{_PICKER_LABEL_CH + fit_width(labels, padding=_PICKER_ARROW_CH)}ch"
 
 
 def qtable_explorer(
@@ -188,8 +208,9 @@ def qtable_explorer(
 
     Returns
     -------
-    ipywidgets.VBox
-        Display it as the last expression of a cell.
+    SnapshotBox
+        An ``ipywidgets.VBox``; display it as the last expression of a cell. Where widgets
+        cannot render, the output shows the tables as HTML instead.
     """
     import ipywidgets as widgets
 
@@ -203,17 +224,33 @@ def qtable_explorer(
         return f"{titles[i]} [{tables.genre_names[tables.genre_of[i]]}]"
 
     options = [(label(i), i) for i in range(n)] + [(label(i), i) for i in initial if i >= n]
+    # Wide enough for the longest title of the whole catalogue, since "Move on" may add any.
+    width = picker_width([label(i) for i in range(tables.n_items)])
     pickers = [
-        widgets.Dropdown(options=options, value=m, description=f"movie {j + 1}")
+        widgets.Dropdown(
+            options=options,
+            value=m,
+            description=f"movie {j + 1}",
+            style={"description_width": f"{_PICKER_LABEL_CH}ch"},
+            layout=widgets.Layout(width=width, max_width="100%"),
+        )
         for j, m in enumerate(initial)
     ]
     explore = widgets.Checkbox(value=False, description="explore (epsilon-greedy)")
     explore.disabled = rng is None
-    move_on = widgets.Button(description="Move on: state = (m2, m3, clicked)", disabled=True)
+    move_on = widgets.Button(
+        description="Move on: state = (m2, m3, clicked)",
+        disabled=True,
+        layout=widgets.Layout(width="auto", align_self="flex-start"),  # its text, not the row
+    )
+    # Tables never push the panel past the notebook's edge; they scroll inside their box.
+    fit = widgets.Layout(width="100%", overflow="auto")
     header = widgets.HTML()
-    body = widgets.HTML()
+    body = widgets.HTML(layout=fit)
     clicks = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-    update_view = widgets.HTML()
+    # Buttons as wide as their text; one Layout shared by every button the panel makes.
+    button_layout = widgets.Layout(width="auto")
+    update_view = widgets.HTML(layout=fit)
     current: dict[str, Any] = {"recs": None, "next": None, "busy": False}
 
     def state() -> tuple[int, ...]:
@@ -238,7 +275,8 @@ def qtable_explorer(
         )
         buttons = []
         for item in info.recommendations.items.tolist():
-            b = widgets.Button(description=titles[item][:28], tooltip=titles[item])
+            # The full title; the default button width cuts a title after about 15 characters.
+            b = widgets.Button(description=titles[item], tooltip=titles[item], layout=button_layout)
             b.on_click(lambda _b, item=item: click(item))
             buttons.append(b)
         clicks.children = tuple(buttons)
@@ -272,20 +310,31 @@ def qtable_explorer(
         update_view.value = ""
         render()
 
+    def describe() -> str:
+        movies = ", ".join(titles[m] for m in state())
+        return f"QTableExplorer({movies}; k={k})"
+
+    def snapshot() -> dict[str, str]:
+        parts = [header.value, body.value, update_view.value]
+        return {"text/html": "".join(f"<div>{part}</div>" for part in parts if part)}
+
     for p in pickers:
         p.observe(render, names="value")
     explore.observe(render, names="value")
     move_on.on_click(advance)
     render()
-    return widgets.VBox(
+    wrap = widgets.Layout(flex_flow="row wrap")  # two wide pickers take two rows
+    return SnapshotBox(
         [
-            widgets.HBox(pickers[:2]),
-            widgets.HBox([pickers[2], explore]),
+            widgets.HBox(pickers[:2], layout=wrap),
+            widgets.HBox([pickers[2], explore], layout=wrap),
             header,
             body,
             widgets.HTML("<b>Click a recommendation as the user's choice:</b>"),
             clicks,
             update_view,
             move_on,
-        ]
+        ],
+        text=describe,
+        snapshot=snapshot,
     )
