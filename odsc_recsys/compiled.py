@@ -152,6 +152,17 @@ def _state_order(items, first, second, n_sub, order):
 
 
 @_jit
+def _insert_sorted(blocked, n_blocked, item):
+    """Insert ``item`` into the sorted ``blocked[:n_blocked]``; return the new length."""
+    pos = n_blocked
+    while pos > 0 and blocked[pos - 1] > item:
+        blocked[pos] = blocked[pos - 1]
+        pos -= 1
+    blocked[pos] = item
+    return n_blocked + 1
+
+
+@_jit
 def _merge_rows(flat, rows, n_sub, merged):
     """``merged[c] = max over the first n_sub rows of flat[row, c]``, in the table dtype."""
     n_items = flat.shape[1]
@@ -253,12 +264,7 @@ def _replay_epoch(
                         if item == -1 or flat[r, c] > best_v:
                             item = c
                             best_v = flat[r, c]
-                pos = n_blocked
-                while pos > 0 and blocked[pos - 1] > item:
-                    blocked[pos] = blocked[pos - 1]
-                    pos -= 1
-                blocked[pos] = item
-                n_blocked += 1
+                n_blocked = _insert_sorted(blocked, n_blocked, item)
                 chosen[n_chosen] = item
                 proposer[n_chosen] = order[p]
                 n_chosen += 1
@@ -294,13 +300,7 @@ def _replay_epoch(
                             cursor += 1
                         item = top_idx[cursor]
                         cursor += 1
-                    # insert into the sorted blocked list
-                    pos = n_blocked
-                    while pos > 0 and blocked[pos - 1] > item:
-                        blocked[pos] = blocked[pos - 1]
-                        pos -= 1
-                    blocked[pos] = item
-                    n_blocked += 1
+                    n_blocked = _insert_sorted(blocked, n_blocked, item)
                     chosen[n_chosen] = item
                     n_chosen += 1
             else:
