@@ -163,6 +163,57 @@ def _insert_sorted(blocked, n_blocked, item):
 
 
 @_jit
+def _random_free_item(blocked, n_blocked, n_items, draw):
+    """The movie a uniform ``draw`` picks among those not in the sorted ``blocked[:n_blocked]``."""
+    n_free = n_items - n_blocked
+    item = min(int(draw * n_free), n_free - 1)
+    for b in range(n_blocked):  # skip every blocked index at or below the item
+        if blocked[b] > item:
+            break
+        item += 1
+    return item
+
+
+@_jit
+def _best_free_item(row, blocked, n_blocked):
+    """The best movie of ``row`` outside the sorted ``blocked[:n_blocked]``, lowest index
+    among ties."""
+    item = -1
+    best_v = row[0]
+    b = 0
+    for c in range(row.shape[0]):
+        if b < n_blocked and blocked[b] == c:
+            b += 1
+            continue
+        if item == -1 or row[c] > best_v:
+            item = c
+            best_v = row[c]
+    return item
+
+
+@_jit
+def _assign_proposers(flat, rows, order, n_sub, chosen, n_chosen, proposer):
+    """Each chosen movie's proposer: the first sub-state (state order) with its largest Q."""
+    for q in range(n_chosen):
+        a = chosen[q]
+        best_t = order[0]
+        best_v = flat[rows[order[0]], a]
+        for p in range(1, n_sub):
+            v = flat[rows[order[p]], a]
+            if v > best_v:
+                best_v = v
+                best_t = order[p]
+        proposer[q] = best_t
+
+
+@_jit
+def _td_write(flat, r, a, target, alpha):
+    """``Q <- Q + alpha (target - Q)``, computed in float64, stored in the table dtype."""
+    old = np.float64(flat[r, a])
+    flat[r, a] = old + alpha * (target - old)
+
+
+@_jit
 def _merge_rows(flat, rows, n_sub, merged):
     """``merged[c] = max over the first n_sub rows of flat[row, c]``, in the table dtype."""
     n_items = flat.shape[1]
@@ -242,28 +293,13 @@ def _replay_epoch(
         if one_per_sub:
             # the original code's list: one movie per sub-state, in the state's order
             for p in range(n_sub):
-                n_free = n_items - n_blocked
-                if n_free <= 0:
+                if n_blocked >= n_items:
                     break
                 if use_rng and u[j, p] < epsilon:
                     explored += 1
-                    item = min(int(u[j, 3 + p] * n_free), n_free - 1)
-                    for b in range(n_blocked):
-                        if blocked[b] > item:
-                            break
-                        item += 1
-                else:  # the best of its own row, lowest index among ties
-                    r = rows[order[p]]
-                    item = -1
-                    best_v = flat[r, 0]
-                    b = 0
-                    for c in range(n_items):
-                        if b < n_blocked and blocked[b] == c:  # blocked is sorted
-                            b += 1
-                            continue
-                        if item == -1 or flat[r, c] > best_v:
-                            item = c
-                            best_v = flat[r, c]
+                    item = _random_free_item(blocked, n_blocked, n_items, u[j, 3 + p])
+                else:  # the best of its own row
+                    item = _best_free_item(flat[rows[order[p]]], blocked, n_blocked)
                 n_blocked = _insert_sorted(blocked, n_blocked, item)
                 chosen[n_chosen] = item
                 proposer[n_chosen] = order[p]
@@ -281,12 +317,7 @@ def _replay_epoch(
                 for p in range(kk):
                     if u[j, p] < epsilon:
                         explored += 1
-                        n_free = n_items - n_blocked
-                        item = min(int(u[j, kk + p] * n_free), n_free - 1)
-                        for b in range(n_blocked):
-                            if blocked[b] > item:
-                                break
-                            item += 1
+                        item = _random_free_item(blocked, n_blocked, n_items, u[j, kk + p])
                     else:
                         while True:
                             cand = top_idx[cursor]
@@ -309,17 +340,7 @@ def _replay_epoch(
                 n_chosen = kk
             listed += kk
             if proposer_only and n_sub > 0:
-                # each movie's proposer: the first sub-state (state order) with its largest Q
-                for q in range(n_chosen):
-                    a = chosen[q]
-                    best_t = order[0]
-                    best_v = flat[rows[order[0]], a]
-                    for p in range(1, n_sub):
-                        v = flat[rows[order[p]], a]
-                        if v > best_v:
-                            best_v = v
-                            best_t = order[p]
-                    proposer[q] = best_t
+                _assign_proposers(flat, rows, order, n_sub, chosen, n_chosen, proposer)
         hit = False
         for q in range(n_chosen):
             if chosen[q] == target:
@@ -354,21 +375,17 @@ def _replay_epoch(
         miss_target = -penalty + future if bootstrap_ignored else -penalty
         if proposer_only:
             for q in range(n_chosen):
-                a = chosen[q]
                 r = rows[proposer[q]]
                 written[r] = True
-                tg = hit_target if a == target else miss_target
-                old = np.float64(flat[r, a])
-                flat[r, a] = old + alpha * (tg - old)
+                tg = hit_target if chosen[q] == target else miss_target
+                _td_write(flat, r, chosen[q], tg, alpha)
             continue
         for t in range(n_sub):
             r = rows[t]
             written[r] = True
             for q in range(n_chosen):
-                a = chosen[q]
-                tg = hit_target if a == target else miss_target
-                old = np.float64(flat[r, a])
-                flat[r, a] = old + alpha * (tg - old)
+                tg = hit_target if chosen[q] == target else miss_target
+                _td_write(flat, r, chosen[q], tg, alpha)
     return hits, explored, listed
 
 
