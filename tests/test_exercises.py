@@ -101,3 +101,16 @@ def test_every_exercise_is_used_by_its_notebook_and_proved_by_its_solutions():
         lines = [line.strip() for o in outs for line in o.splitlines()]
         assert any(x.startswith("Correct") for x in lines), f"{key}: no passing solution"
         assert any(x.startswith("Not quite") for x in lines), f"{key}: no failing answer"
+
+
+def test_a_code_exercise_answered_with_a_value_asks_for_the_function():
+    for key, entry in exercises.exercises().items():
+        if entry.kind == "code":
+            verdict = check(key, 0.5)
+            assert str(verdict) == "Not quite: pass your function itself, got float", key
+
+
+def test_as_number_turns_a_non_number_into_a_hint():
+    assert exercises.as_number("0.25") == 0.25
+    verdict = check("04.td_update", "twelve")
+    assert str(verdict) == "Not quite: answer with one number, got 'twelve'"

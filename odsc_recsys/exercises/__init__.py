@@ -63,6 +63,18 @@ def not_attempted() -> Verdict:
     return Verdict("not attempted", NOT_ATTEMPTED)
 
 
+class NotQuite(Exception):
+    """Raised inside a judge to answer ``Not quite: <hint>`` at once."""
+
+
+def as_number(value: Any, hint: str = "return one number") -> float:
+    """``value`` as a float, or :class:`NotQuite` with ``"<hint>, got <value>"``."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise NotQuite(f"{hint}, got {value!r}") from None
+
+
 def is_blank(answer: Any) -> bool:
     """True for the blanks a notebook hands out: ``...`` and ``None``."""
     return answer is Ellipsis or answer is None
@@ -90,9 +102,10 @@ _REGISTRY: dict[str, Exercise] = {}
 def exercise(key: str, kind: Kind, prompt: str) -> Callable[[Callable[[Any], Verdict]], Callable]:
     """Register ``judge`` as the check of exercise ``key`` (``"NN.name"``).
 
-    The judge receives the learner's answer, never a blank (``check`` answers those), and
-    returns a :class:`Verdict`. An exception inside the learner's code becomes a ``wrong``
-    verdict, so a check never raises at an attendee.
+    The judge receives the learner's answer, never a blank (``check`` answers those) and, for
+    a ``"code"`` exercise, always a callable (``check`` answers anything else). It returns a
+    :class:`Verdict`, or raises :class:`NotQuite` with a hint. An exception inside the
+    learner's code becomes a ``wrong`` verdict, so a check never raises at an attendee.
     """
     if kind not in ("value", "code"):
         raise ValueError(f"kind must be 'value' or 'code', got {kind!r}")
@@ -145,7 +158,12 @@ def check(key: str, answer: Any) -> Verdict:
         raise KeyError(f"no exercise {key!r}; known exercises: {', '.join(known)}")
     if is_blank(answer):
         return not_attempted()
+    entry = _REGISTRY[key]
+    if entry.kind == "code" and not callable(answer):
+        return wrong(f"pass your function itself, got {type(answer).__name__}")
     try:
-        return _REGISTRY[key].judge(answer)
+        return entry.judge(answer)
+    except NotQuite as hint:
+        return wrong(str(hint))
     except Exception as err:  # the learner's code may raise anything; answer, never crash
         return wrong(f"your code raised {type(err).__name__}: {err}")

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..catalog import Catalog
 from ..sessions import make_transitions
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_number, correct, exercise, is_blank, not_attempted, wrong
 
 # --- 00.transitions ----------------------------------------------------------------------------
 
@@ -45,8 +45,6 @@ def _as_pairs(got: object) -> list[tuple[tuple[int, ...], int]]:
           "transitions(history, window=3) -> list of (state, next_movie) pairs")  # fmt: skip
 def check_transitions(func: Callable[..., object]) -> Verdict:
     """Every window of ``window`` consecutive movies, paired with the movie that follows it."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for history, window in _histories():
         got = func(history.copy(), window)
         if is_blank(got):
@@ -100,16 +98,11 @@ def _reference_share(popularity: np.ndarray, n: int) -> float:
           "top_share(popularity, n) -> share of all ratings held by the n most-rated movies")  # fmt: skip
 def check_top_share(func: Callable[[np.ndarray, int], float]) -> Verdict:
     """Sort the counts in decreasing order, add up the first ``n``, divide by all ratings."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for popularity, n in _popularities():
         got = func(popularity.copy(), n)
         if is_blank(got):
             return not_attempted()
-        try:
-            value = float(got)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return wrong(f"return one number (a share between 0 and 1), got {got!r}")
+        value = as_number(got, "return one number (a share between 0 and 1)")
         want = _reference_share(popularity, n)
         if np.isclose(value, want, atol=1e-9):
             continue

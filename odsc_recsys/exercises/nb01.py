@@ -23,7 +23,7 @@ from ..classical import MarkovChain, Popularity
 from ..metrics import hit_rate_at_k, recommend_all
 from ..protocol import Recommender
 from ..sessions import Transitions, make_transitions
-from . import Verdict, correct, digest, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_number, correct, digest, exercise, is_blank, not_attempted, wrong
 
 # --- 01.hit_rate ---------------------------------------------------------------------------------
 
@@ -65,18 +65,13 @@ def _slips(model: Recommender, trans: Transitions, histories: dict, k: int) -> d
           "movie is in the model's top k")  # fmt: skip
 def check_hit_rate(func: Callable[..., Any]) -> Verdict:
     """For each transition: the history before the target in, a top-k list out, a hit or not."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     histories, trans, models = _world()
     for model in models:
         for k in (10, 3):
             got = func(model, trans, histories, k)
             if is_blank(got):
                 return not_attempted()
-            try:
-                value = float(got)
-            except (TypeError, ValueError):
-                return wrong(f"return one number, the share of hits, got {got!r}")
+            value = as_number(got, "return one number, the share of hits")
             want = hit_rate_at_k(recommend_all(model, trans, k, histories), trans.targets, k)
             if np.isclose(value, want):
                 continue

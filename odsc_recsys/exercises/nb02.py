@@ -19,7 +19,7 @@ import numpy as np
 
 from ..limits import popularity_bias, top_items
 from ..metrics import PAD
-from . import Verdict, correct, digest, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_number, correct, digest, exercise, is_blank, not_attempted, wrong
 
 # --- 02.slot_share -------------------------------------------------------------------------------
 
@@ -47,17 +47,12 @@ def _reference(lists: np.ndarray, popularity: np.ndarray, frac: float) -> float:
           "slot_share(lists, top) -> share of the filled slots of lists holding a top movie")  # fmt: skip
 def check_slot_share(func: Callable[[np.ndarray, np.ndarray], float]) -> Verdict:
     """Count the filled slots holding a top movie, divide by the filled slots (-1 is empty)."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for lists, popularity, frac in _cases():
         top = top_items(popularity, frac)
         got = func(lists.copy(), top.copy())
         if is_blank(got):
             return not_attempted()
-        try:
-            value = float(got)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return wrong(f"return one number (a share between 0 and 1), got {got!r}")
+        value = as_number(got, "return one number (a share between 0 and 1)")
         want = _reference(lists, popularity, frac)
         if np.isclose(value, want):
             continue

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..gridworld import MDP, GridWorld, q_from_values, transition_model, value_iteration
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_number, correct, exercise, is_blank, not_attempted, wrong
 
 
 def _start_value(gamma: float) -> float:
@@ -28,10 +28,7 @@ def _start_value(gamma: float) -> float:
           "V(A) in the slide's house with no slipping and gamma = 0.5")  # fmt: skip
 def bellman_value(answer: object) -> Verdict:
     """A room ``d`` moves from the goal is worth ``gamma ** (d - 1)``: the reward comes last."""
-    try:
-        value = float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return wrong(f"answer with one number, got {answer!r}")
+    value = as_number(answer, "answer with one number")
     want = _start_value(0.5)
     if np.isclose(value, want, atol=1e-4):
         return correct("A is five moves from the goal and the reward 1 comes with the last "
@@ -61,8 +58,6 @@ def _cases() -> list[tuple[str, MDP, np.ndarray, float]]:
           "bellman_sweep(P, R, V, gamma) -> new V: one value-iteration sweep")  # fmt: skip
 def bellman_sweep(func: Callable[..., np.ndarray]) -> Verdict:
     """V'(s) = max_a (R(s, a) + gamma * sum_s' P(s, a, s') V(s')) for every room at once."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for name, mdp, values, gamma in _cases():
         P, R = mdp.P, mdp.R
         got = func(P.copy(), R.copy(), values.copy(), gamma)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..qlearning import buggy_update_double_counted, q_learning_step, td_target, td_update
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_number, correct, exercise, is_blank, not_attempted, wrong
 
 # The notebook's case: Q(s, Liar Liar) = 4, reward 15, best next Q-value 12, alpha 0.8, gamma 0.4.
 _CASE = {"q_sa": 4.0, "reward": 15.0, "max_next_q": 12.0, "alpha": 0.8, "gamma": 0.4}
@@ -25,10 +25,7 @@ _CASE = {"q_sa": 4.0, "reward": 15.0, "max_next_q": 12.0, "alpha": 0.8, "gamma":
           "new Q(s, a) from Q = 4, r = 15, max Q(s', .) = 12, alpha = 0.8, gamma = 0.4")  # fmt: skip
 def td_update_value(answer: object) -> Verdict:
     """Q + alpha * (r + gamma * max Q' - Q)."""
-    try:
-        value = float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return wrong(f"answer with one number, got {answer!r}")
+    value = as_number(answer, "answer with one number")
     c = _CASE
     if np.isclose(value, td_update(**c), atol=1e-3):
         return correct("the TD target is r + gamma * max Q', and Q moves alpha of the way "
@@ -60,8 +57,6 @@ def _tables(seed: int = 4) -> list[tuple[np.ndarray, int, int, float, int, float
           "q_update(q, s, a, r, s_next, alpha, gamma): update q[s, a] in place")  # fmt: skip
 def q_update(func: Callable[..., object]) -> Verdict:
     """The tabular Q-learning step on a whole table."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for q, s, a, r, s_next, alpha, gamma in _tables():
         mine, want = q.copy(), q.copy()
         returned = func(mine, s, a, r, s_next, alpha, gamma)

@@ -53,8 +53,6 @@ def _normalise(answer: object) -> list[tuple[int, ...]] | None:
 def substates(func: Callable[[tuple[int, ...], list[int]], object]) -> Verdict:
     """Group the state's movies by genre; a lone movie is a single, two make a pair, three of
     one genre make their three pairs."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     tables = GenreQTables(np.array(GENRES), ["Drama", "Comedy", "Crime", "War"], storage="lazy")
     for state in _cases():
         got = func(tuple(state), list(GENRES))

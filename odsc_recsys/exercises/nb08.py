@@ -54,8 +54,6 @@ def cascade_click(func: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Verdi
     """The cascade model: read top-down, the first examined attractive movie is watched."""
     from ..simulator import cascade_click_probabilities
 
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for v, e in _cases():
         got = func(v.copy(), e.copy())
         if is_blank(got):

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_number, correct, exercise, is_blank, not_attempted, wrong
 
 
 def _owner_cases(seed: int = 9) -> list[tuple[np.ndarray, int]]:
@@ -65,8 +65,6 @@ def assign_shards(func: Callable[[np.ndarray, int], Any]) -> Verdict:
     """Largest table first, each to the shard with the smallest load so far."""
     from ..distributed import plan_shards
 
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     cases, answers = _owner_cases(), []
     for sizes, n_shards in cases:
         got = func(sizes.copy(), n_shards)
@@ -119,16 +117,11 @@ def _counted_calls(n_transitions: int, round_size: int, n_shards: int) -> int:
           "actor_calls(n_transitions, round_size, n_shards) -> calls in one epoch")  # fmt: skip
 def actor_calls(func: Callable[[int, int, int], Any]) -> Verdict:
     """One call per shard per round, plus one final call per shard for the last updates."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for n, b, shards in ((40, 10, 2), (45, 10, 2), (30, 7, 3), (12, 1, 2), (20, 64, 4)):
         got = func(n, b, shards)
         if is_blank(got):
             return not_attempted()
-        try:
-            value = float(got)
-        except (TypeError, ValueError):
-            return wrong(f"return one number, got {got!r}")
+        value = as_number(got, "return one number")
         want = _counted_calls(n, b, shards)
         if value == want:
             continue

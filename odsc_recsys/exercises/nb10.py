@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_number, correct, exercise, is_blank, not_attempted, wrong
 
 
 def _cases(seed: int = 10) -> list[tuple[np.ndarray, np.ndarray, float, bool]]:
@@ -51,17 +51,12 @@ def _reference(q_online: np.ndarray, q_target: np.ndarray, gamma: float, done: b
           "double_dqn_future(q_online_next, q_target_next, gamma, done) -> float")  # fmt: skip
 def double_dqn_future(func: Callable[[np.ndarray, np.ndarray, float, bool], float]) -> Verdict:
     """The online network chooses the next movie, the target network values it."""
-    if not callable(func):
-        return wrong(f"pass your function itself, got {type(func).__name__}")
     for q_online, q_target, gamma, done in _cases():
         got = func(q_online.copy(), q_target.copy(), gamma, done)
         if is_blank(got):
             return not_attempted()
         want = _reference(q_online, q_target, gamma, done)
-        try:
-            value = float(got)
-        except (TypeError, ValueError):
-            return wrong(f"return one number, got {got!r}")
+        value = as_number(got, "return one number")
         if not np.isclose(value, want, atol=1e-4):
             plain = gamma * (1 - done) * float(np.max(q_target))
             hint = (
