@@ -80,6 +80,7 @@ import pandas as pd
 from .atomic import atomic_savez
 from .metrics import PAD, metrics_row
 from .multi_table import GenreQTables, QTablePolicy, epoch_stats
+from .plotting import _ax
 from .protocol import as_history
 from .state_space import format_bytes
 
@@ -378,19 +379,15 @@ def plot_sharding(
         for g in sorted(genres, key=lambda g: (-int(plan.table_bytes[g]), g)):
             width = plan.table_bytes[g] / 1e6
             ax.barh(s, width, left=left, height=0.75, color=colour(g), edgecolor="white")
-            # the name goes where it fits: the whole segment, else the larger side of the
-            # mean-load line that crosses it, else the legend
-            spans = [(left, left + width)]
-            if left < mean < left + width:
-                spans.append(max((left, mean), (mean, left + width), key=lambda x: x[1] - x[0]))
-            label = ax.text(0, s, names[g], ha="center", va="center")
-            text_width = label.get_window_extent(renderer).width
-            label.remove()
-            x0, x1 = spans[-1]
+            # the name goes on the segment (on its larger side when the mean-load line
+            # crosses it) if it fits there, else in the legend
+            x0, x1 = left, left + width
+            if x0 < mean < x1:
+                x0, x1 = max((x0, mean), (mean, x1), key=lambda x: x[1] - x[0])
+            label = ax.text((x0 + x1) / 2, s, names[g], ha="center", va="center")
             px0, px1 = ax.transData.transform([(x0, s), (x1, s)])[:, 0]
-            if text_width <= 0.92 * (px1 - px0):
-                ax.text((x0 + x1) / 2, s, names[g], ha="center", va="center")
-            else:
+            if label.get_window_extent(renderer).width > 0.92 * (px1 - px0):
+                label.remove()
                 unnamed.append(g)
             left += width
     ax.axvline(mean, color="black", linestyle="--", linewidth=1.5)
@@ -429,6 +426,13 @@ def plot_shard_plans(
         ax.set_title(title)
         top -= h + below
     return fig
+
+
+def _check_sweep(sweep: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise unless ``sweep`` (a frame from :func:`round_size_sweep`) has ``columns``."""
+    missing = [c for c in columns if c not in sweep.columns]
+    if missing:
+        raise ValueError(f"the sweep has no column(s) {missing}; is it from round_size_sweep?")
 
 
 def _round_size_ticks(ax: plt.Axes, sizes: Sequence[int]) -> None:
@@ -504,19 +508,16 @@ def plot_round_size_sweep(
 ) -> plt.Axes:
     """Each metric against the round size: every seed as a dot, the mean over seeds with an
     error bar of one standard deviation (a frame from :func:`round_size_sweep`)."""
-    missing = [c for c in ("seed", "B", *metrics) if c not in sweep.columns]
-    if missing:
-        raise ValueError(f"the sweep has no column(s) {missing}; is it from round_size_sweep?")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+    _check_sweep(sweep, ("seed", "B", *metrics))
+    ax = _ax(ax, (8, 4.5))
     n_seeds = sweep["seed"].nunique()
     for i, metric in enumerate(metrics):
         colour = plt.get_cmap("tab10")(i)
         by_b = sweep.groupby("B")[metric]
-        sd = by_b.std(ddof=1).fillna(0.0) if n_seeds > 1 else by_b.mean() * 0
+        mean, sd = by_b.mean(), by_b.std(ddof=1).fillna(0.0)  # one seed: no spread, sd 0
         ax.scatter(sweep["B"], sweep[metric], color=colour, alpha=0.35, s=25, linewidths=0)
-        ax.errorbar(by_b.mean().index, by_b.mean(), yerr=sd, color=colour, marker="o",
-                    capsize=5, label=f"{metric} (test)")  # fmt: skip
+        ax.errorbar(mean.index, mean, yerr=sd, color=colour, marker="o", capsize=5,
+                    label=f"{metric} (test)")  # fmt: skip
     _round_size_ticks(ax, sorted(sweep["B"].unique()))
     ax.set_xlabel("round size B (transitions per round, log scale)")
     ax.set_ylabel("metric")
@@ -531,15 +532,12 @@ def plot_round_size_shift(
     """Each seed's ``metric`` minus the same seed's run at round size ``baseline``: the paired
     view of a :func:`round_size_sweep`, where a shift that keeps its sign over the seeds is
     not noise of the exploration draws."""
-    missing = [c for c in ("seed", "B", metric) if c not in sweep.columns]
-    if missing:
-        raise ValueError(f"the sweep has no column(s) {missing}; is it from round_size_sweep?")
+    _check_sweep(sweep, ("seed", "B", metric))
     wide = sweep.pivot(index="seed", columns="B", values=metric)
     if baseline not in wide.columns:
         raise ValueError(f"baseline round size {baseline} is not in the sweep: {list(wide.columns)}")
     shift = wide.sub(wide[baseline], axis=0).drop(columns=baseline)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+    ax = _ax(ax, (8, 4.5))
     colour = plt.get_cmap("tab10")(0)
     for b in shift.columns:
         ax.scatter([b] * len(shift), shift[b], color=colour, alpha=0.5, s=40, linewidths=0)

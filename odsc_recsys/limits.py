@@ -39,6 +39,7 @@ from matplotlib.axes import Axes
 from .catalog import Catalog
 from .classical import item_similarity
 from .metrics import PAD, recommend_all, target_ranks
+from .plotting import _ax
 from .protocol import Recommender
 from .sessions import Transitions, interaction_matrix, make_transitions
 
@@ -594,8 +595,7 @@ def plot_grouped_bars(
     With ``legend=False`` the caller draws one legend for several panels (see
     :func:`plot_accuracy_by_activity`).
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+    ax = _ax(ax, (8, 4))
     n_rows, n_cols = table.shape
     width = 0.8 / n_cols
     x = np.arange(n_rows)
@@ -617,10 +617,18 @@ def plot_grouped_bars(
     return ax
 
 
-def _legend_below(fig: plt.Figure, ax: Axes, ncols: int = 3) -> None:
-    """One legend for the whole figure, centred under the panels."""
+def _legend_below(fig: plt.Figure, ax: Axes) -> None:
+    """One legend for the whole figure (``ax``'s entries, up to six a row), centred under the
+    panels, which are laid out above it."""
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncols=ncols, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncols=min(len(labels), 6), frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+
+
+def _slant_xticklabels(ax: Axes, rotation: float = 30) -> None:
+    """Slanted x tick labels, each ending under its tick."""
+    ax.tick_params(axis="x", rotation=rotation)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
 
 
 def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -628,8 +636,7 @@ def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
     ``curve`` is the table of :func:`new_user_curve` (index: movies known).
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+    ax = _ax(ax, (9, 4.5))
     for name, color in _model_colors(curve.columns).items():
         ax.plot(curve.index, curve[name], "o-", label=name, color=color)
     ax.set(xlabel="movies known about the new user", ylabel="HR@10 on their next movie",
@@ -641,8 +648,7 @@ def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def plot_new_movie_ranks(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Horizontal bars of each model's median rank for a brand-new movie (lower is better)."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.8))
+    ax = _ax(ax, (8, 3.8))
     ax.barh(table.index, table["median rank"], color="#4c72b0")
     ax.invert_yaxis()
     ax.set(xlabel="median rank of the new movie (lower is better)",
@@ -667,8 +673,7 @@ def plot_accuracy_by_activity(activity: pd.DataFrame, models: Sequence[str]) -> 
                       ylabel="lift over popularity", reference=1.0, legend=False)  # fmt: skip
     for ax in axes:
         ax.set_xlabel("movies in the user's training history")
-    _legend_below(fig, axes[0], ncols=min(len(models), 6))
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _legend_below(fig, axes[0])
     return fig
 
 
@@ -678,17 +683,14 @@ def plot_popularity_bias(bias: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ``bias`` is the table of :func:`popularity_bias`; the dashed line is the top items' share
     of the catalogue (``bias.attrs["catalogue share"]``).
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+    ax = _ax(ax, (9, 4.5))
     colors = ["#c44e52" if name == "actual next movies" else "#4c72b0" for name in bias.index]
     ax.bar(bias.index, bias["share to top items"], color=colors)
-    ax.axhline(bias.attrs["catalogue share"], color="k", ls="--", lw=1,
-               label="their share of the catalogue")  # fmt: skip
     share = bias.attrs["catalogue share"]
+    ax.axhline(share, color="k", ls="--", lw=1, label="their share of the catalogue")
     ax.set(ylabel="share of recommendation slots", ylim=(0, 1.15),
            title=f"Slots going to the top {share:.0%} most popular movies")  # fmt: skip
-    ax.tick_params(axis="x", rotation=30)
-    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    _slant_xticklabels(ax)
     ax.legend(loc="upper right")
     return ax
 
@@ -713,22 +715,19 @@ def plot_grey_sheep(
         axes[1].get_xticks(), [str(q).replace(" (", "\n(") for q in by_quintile.index]
     )
     axes[1].set_xlabel("typicality quintile")
-    _legend_below(fig, axes[1], ncols=min(len(models), 6))
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _legend_below(fig, axes[1])
     return fig
 
 
 def plot_list_overlap(overlap: pd.Series, ax: Axes | None = None) -> Axes:
     """Share of each model's list unchanged after one more watched movie, and after a skip (1)."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+    ax = _ax(ax, (9, 4.5))
     ax.bar(overlap.index, overlap.to_numpy(), color="#55a868",
            label="after the user watched one more movie")  # fmt: skip
     ax.axhline(1.0, color="k", ls="--", lw=1, label="after the user skipped the whole list")
     ax.set(ylabel="share of the list unchanged", ylim=(0, 1.4),
            title="How much a list changes after feedback")  # fmt: skip
-    ax.tick_params(axis="x", rotation=30)
-    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    _slant_xticklabels(ax)
     ax.legend(loc="upper center", ncols=1)
     return ax
 
@@ -742,8 +741,7 @@ def plot_taste_drift(mix: pd.DataFrame, drift: pd.DataFrame) -> plt.Figure:
     plot_grouped_bars(mix[["early", "late"]], ax=axes[0], ylabel="share of watches",
                       title="Genre mix: first half vs second half", legend=False)  # fmt: skip
     axes[0].legend(["first half", "second half"], loc="upper right")
-    axes[0].tick_params(axis="x", rotation=60)
-    plt.setp(axes[0].get_xticklabels(), ha="right", rotation_mode="anchor")
+    _slant_xticklabels(axes[0], 60)
     bins = np.linspace(0, max(0.8, float(drift[["drift", "shuffled"]].max().max())), 33)
     axes[1].hist(drift["shuffled"], bins=bins, alpha=0.6, label="shuffled order (chance)")
     axes[1].hist(drift["drift"], bins=bins, alpha=0.6, label="real order")
@@ -760,8 +758,7 @@ def plot_staleness(staleness: pd.DataFrame, frozen_on: str, ax: Axes | None = No
     ``staleness`` has one column pair per model, ``(model, "fresh HR@10")`` and
     ``(model, "stale HR@10")``, as :func:`stale_vs_fresh` tables concatenated by model.
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.8))
+    ax = _ax(ax, (9, 4.8))
     names = list(dict.fromkeys(staleness.columns.get_level_values(0)))
     for name, color in _model_colors(names).items():
         ax.plot(staleness.index, staleness[(name, "fresh HR@10")], "o-", color=color,
@@ -775,8 +772,7 @@ def plot_staleness(staleness: pd.DataFrame, frozen_on: str, ax: Axes | None = No
 
 def plot_scalability(timings: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Log-log plot of similarity time against catalogue size, with the fitted power law."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+    ax = _ax(ax, (7, 4.5))
     n = timings.index.to_numpy(dtype=float)
     t = timings["seconds"].to_numpy(dtype=float)
     slope, intercept = np.polyfit(np.log(n), np.log(t), 1)

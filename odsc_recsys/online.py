@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from .protocol import Recommender, as_history, top_k
+from .qlearning import check_gamma
 from .simulator import MovieLensUserEnv
 
 __all__ = [
@@ -243,9 +244,7 @@ def td_targets(
     >>> td_targets([4, 7], clicked=-1, reward=15, penalty=1, gamma=0.5, future=2.0, done=True)
     array([-1., -1.])
     """
-    gamma = float(gamma)
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    gamma = check_gamma(gamma)
     slate = np.asarray(slate, dtype=np.int64).reshape(-1)
     rewards = np.where(slate == int(clicked), float(reward), -float(penalty))
     return rewards + (0.0 if done else gamma * float(future))
@@ -691,9 +690,8 @@ def run_sessions(
     rows = []
     seeds = session_seeds(seed, start + n_sessions)[start:].tolist()
     for j, s in enumerate(seeds, start=start):
-        if j == coverage_from:
-            shown[:] = False
-        r = run_session(env, agent, rng, seed=s, shown=shown)
+        counted = j >= coverage_from  # slates shown before coverage_from are not marked
+        r = run_session(env, agent, rng, seed=s, shown=shown if counted else None)
         rows.append(
             {
                 "session": j,
@@ -706,7 +704,7 @@ def run_sessions(
                 "diversity": r.diversity,
                 "genres": r.genres,
                 "rating": r.rating,
-                "coverage": float(shown.mean()) if j >= coverage_from else float("nan"),
+                "coverage": float(shown.mean()) if counted else float("nan"),
             }
         )
     return pd.DataFrame(rows)

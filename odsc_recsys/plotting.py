@@ -6,7 +6,6 @@ lay figures out as they like and end the cell with ``plt.show()``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -16,6 +15,7 @@ import scipy.sparse as sp
 from matplotlib.axes import Axes
 
 from .catalog import Catalog
+from .datasets import normalise_title
 
 # One style for every figure of the series, readable from the back of a room.
 PROJECTOR_STYLE: dict[str, float] = {
@@ -221,7 +221,7 @@ def plot_reference_architecture(ax: Axes | None = None) -> Axes:
 
 def _short(title: str, width: int = 26) -> str:
     """A title without its year, cut to ``width`` characters (with an ellipsis)."""
-    title = re.sub(r"\s*\(\d{4}\)$", "", title)
+    title = normalise_title(title)[0]
     return title if len(title) <= width else title[: width - 1].rstrip() + "\u2026"
 
 

@@ -328,7 +328,7 @@ def buggy_explore_as_coded(q_row: np.ndarray, epsilon: float, rng: np.random.Gen
     """
     epsilon = check_epsilon(epsilon)
     u = rng.uniform(0.0, 1.0)
-    return bool(u <= epsilon or np.argmax(np.asarray(q_row)) <= epsilon)
+    return bool(u <= epsilon or buggy_explore_argmax_index(q_row, epsilon))
 
 
 def buggy_update_double_counted(

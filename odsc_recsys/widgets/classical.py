@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..catalog import Catalog
 from ..protocol import Recommender
-from .display import SCROLL_BOX, TABLE_FONT_PX
+from .display import SCROLL_BOX, TABLE_FONT_PX, SnapshotBox
 
 __all__ = ["ClassicalExplorer", "classical_explorer", "describe", "recommendation_table"]
 
@@ -131,7 +131,16 @@ class ClassicalExplorer:
         typing_row = widgets.HBox(
             [self.title_box, self.clear_button], layout=widgets.Layout(flex_flow="row wrap")
         )
-        self.widget = widgets.VBox([self.mode, self.user, typing_row, self.output])
+        # Where the widget cannot render (an untrusted notebook, a viewer without widgets), the
+        # front end shows the snapshot of the lists instead (odsc_recsys.widgets.display).
+        self.widget = SnapshotBox(
+            [self.mode, self.user, typing_row, self.output],
+            text=lambda: (
+                f"ClassicalExplorer({len(self.models)} models, "
+                f"{len(self.histories)} users, k={self.k})"
+            ),
+            snapshot=lambda: {"text/html": self.output.value},
+        )
         self._refresh()
 
     # ---- actions (also callable from code) ---------------------------------------------
@@ -191,14 +200,7 @@ class ClassicalExplorer:
         self.output.value = intro + _html_table(self.models, hist, self.catalog, self.k)
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        # Where the widget cannot render (an untrusted notebook, a viewer without widgets),
-        # the front end shows this snapshot of the lists instead (odsc_recsys.widgets.display).
-        bundle["text/html"] = self.output.value
-        bundle["text/plain"] = (
-            f"ClassicalExplorer({len(self.models)} models, {len(self.histories)} users, k={self.k})"
-        )
-        return bundle
+        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def classical_explorer(

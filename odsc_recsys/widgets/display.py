@@ -59,7 +59,7 @@ def html_table(frame: pd.DataFrame, digits: int = 3) -> str:
         cells = []
         for value, num in zip(values, numeric, strict=True):
             if isinstance(value, float | np.floating):
-                text = f"{round(float(value), digits):.{digits}f}"
+                text = f"{float(value):.{digits}f}"
             else:
                 text = str(value)
             align = "right" if num else "left"

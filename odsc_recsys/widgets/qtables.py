@@ -155,10 +155,6 @@ def click_update(
     return ClickResult(per_movie=per_movie, per_substate=per_substate, next_state=next_state)
 
 
-def _html(frame: pd.DataFrame) -> str:
-    return html_table(frame, digits=3)
-
-
 #: Width of the pickers' "movie 1" labels, in ch.
 _PICKER_LABEL_CH = 8
 #: Room for the drop-down's arrow and padding, in ch.
@@ -269,9 +265,9 @@ def qtable_explorer(
         header.value = f"<b>Scenario</b> {info.scenario}"
         body.value = (
             "<b>Sub-states: tables and rows consulted</b>"
-            + _html(info.substates)
+            + html_table(info.substates)
             + "<b>Recommendations, merged in decreasing Q-value</b>"
-            + _html(info.table)
+            + html_table(info.table)
         )
         buttons = []
         for item in info.recommendations.items.tolist():
@@ -289,9 +285,9 @@ def qtable_explorer(
         move_on.disabled = False
         update_view.value = (
             f"<b>Clicked {titles[item]}</b>: +{reward:g} for it, -{penalty:g} for the others"
-            + _html(result.per_movie)
+            + html_table(result.per_movie)
             + "<b>Its Q-value in every sub-state row</b>"
-            + _html(result.per_substate)
+            + html_table(result.per_substate)
         )
         render()
 
