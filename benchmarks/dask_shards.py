@@ -35,10 +35,9 @@ import pandas as pd
 from distributed import LocalCluster
 
 from odsc_recsys.catalog import Catalog
-from odsc_recsys.compiled import replay_train_fast
 from odsc_recsys.datasets import synthetic_movielens
-from odsc_recsys.distributed import DistributedQTables, plan_shards
-from odsc_recsys.multi_table import GenreQTables, replay_train
+from odsc_recsys.distributed import ClusterConfig, DistributedQTables, plan_shards
+from odsc_recsys.qtables import GenreQTables, replay_train, replay_train_fast
 from odsc_recsys.sessions import chronological_split, load_tutorial_data, user_histories
 from odsc_recsys.state_space import format_bytes, n_combinations
 
@@ -72,14 +71,8 @@ def run(
     n_shards: int | None = None,
 ) -> dict[str, float]:
     """One epoch, epsilon-greedy (seed 0); throughput, time split and traffic."""
-    with DistributedQTables(
-        genre_of,
-        names,
-        address=address,
-        in_process=address is None,
-        n_shards=n_shards,
-        storage=storage,
-    ) as dq:
+    cluster = ClusterConfig(address=address, in_process=address is None, n_shards=n_shards)
+    with DistributedQTables(genre_of, names, storage=storage, cluster=cluster) as dq:
         dq.train(train, rng=np.random.default_rng(0), round_size=round_size)
         s = dq.stats
         per_round = s.per_round()
@@ -122,12 +115,7 @@ def section(title: str) -> None:
     print(f"\n{'=' * 100}\n{title}\n{'=' * 100}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20,000 transitions, no synthetic")
-    args = parser.parse_args()
-    limit = 20_000 if args.quick else None
-
+def machine() -> None:
     section("Machine")
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -135,35 +123,38 @@ def main() -> None:
         f"{platform.python_version()}, numpy {np.__version__}, dask {dask.__version__}"
     )
 
-    data = load_tutorial_data()
-    genre_of, names = data.catalog.primary_genres("paper")
-    train = head(data.split.train, limit)
-    n = len(train.targets)
-    print(f"top-627 catalogue: {len(names)} genre tables, {n:,} training transitions per epoch")
 
-    # ---- 1. latency ------------------------------------------------------------------------
+def single_process(genre_of: np.ndarray, names: list[str], train: SimpleNamespace) -> None:
+    """Throughput of the readable and the compiled single-process replay."""
+    n = len(train.targets)
+    ref = GenreQTables(genre_of, names)
+    m = min(n, 10_000)
+    start = time.perf_counter()
+    replay_train(ref, head(train, m), rng=np.random.default_rng(0))
+    readable = m / (time.perf_counter() - start)
+    ref = GenreQTables(genre_of, names)
+    replay_train_fast(ref, head(train, 100), rng=np.random.default_rng(0))  # compile
+    ref = GenreQTables(genre_of, names)
+    start = time.perf_counter()
+    replay_train_fast(ref, train, rng=np.random.default_rng(0))
+    compiled = n / (time.perf_counter() - start)
+    print(f"single process, readable replay_train ({m:,} transitions): {readable:,.0f}/s")
+    print(f"single process, compiled replay_train_fast:               {compiled:,.0f}/s")
+
+
+def latency_and_round_sizes(
+    genre_of: np.ndarray, names: list[str], train: SimpleNamespace
+) -> list[dict[str, float]]:
+    """Sections 1 and 2 on one 2-worker cluster; returns the Dask rows of the round sizes."""
     section("1. Round-trip latency of one Dask actor call (median of 100)")
     with local_cluster(2) as cluster:
-        with DistributedQTables(genre_of, names, address=cluster.scheduler_address) as dq:
+        on_cluster = ClusterConfig(address=cluster.scheduler_address)
+        with DistributedQTables(genre_of, names, cluster=on_cluster) as dq:
             latency = dq.measure_latency(100)
         print((latency * 1e3).round(2).rename("ms").to_string())
 
-        # ---- 2. top-627: single process, in process, Dask ----------------------------------
         section("2. Top-627 catalogue: one epoch")
-        ref = GenreQTables(genre_of, names)
-        m = min(n, 10_000)
-        start = time.perf_counter()
-        replay_train(ref, head(train, m), rng=np.random.default_rng(0))
-        readable = m / (time.perf_counter() - start)
-        ref = GenreQTables(genre_of, names)
-        replay_train_fast(ref, head(train, 100), rng=np.random.default_rng(0))  # compile
-        ref = GenreQTables(genre_of, names)
-        start = time.perf_counter()
-        replay_train_fast(ref, train, rng=np.random.default_rng(0))
-        compiled = n / (time.perf_counter() - start)
-        print(f"single process, readable replay_train ({m:,} transitions): {readable:,.0f}/s")
-        print(f"single process, compiled replay_train_fast:               {compiled:,.0f}/s")
-
+        single_process(genre_of, names, train)
         rows = [run(genre_of, names, train, 1024, None, n_shards=2)]
         rows[0]["where"] = "in process (no network)"
         for B in [64, 256, 1024, 4096]:
@@ -171,24 +162,29 @@ def main() -> None:
             rows[-1]["where"] = "LocalCluster, 2 workers"
         print("\nagainst the round size B (2 shards):")
         print(table(rows).set_index("where").to_string())
-        dask_rows = rows[1:]
+    return rows[1:]
 
+
+def workers(genre_of: np.ndarray, names: list[str], train: SimpleNamespace) -> None:
     print("\nagainst the number of workers (B = 1024; this machine has 2 cores):")
     rows = []
-    for workers in [1, 2, 4]:
-        with local_cluster(workers) as cluster:
+    for n_workers in [1, 2, 4]:
+        with local_cluster(n_workers) as cluster:
             rows.append(run(genre_of, names, train, 1024, cluster.scheduler_address))
     print(table(rows).set_index("shards").to_string())
     print("\nhow the work split across the shards (4 workers, B = 1024):")
     print(rows[-1]["_shard_frame"].round(3).to_string())
 
-    # ---- 3. catalogue size -----------------------------------------------------------------
+
+def catalogue_sizes(
+    genre_of: np.ndarray, names: list[str], train: SimpleNamespace, limit: int | None, quick: bool
+) -> None:
     section("3. Against catalogue size (2 workers, B = 1024)")
     catalogues = [("MovieLens top 627", genre_of, names, train, "dense")]
     big = load_tutorial_data(n_items=1682)
     g2, n2 = big.catalog.primary_genres("paper")
     catalogues.append(("MovieLens all 1,682", g2, n2, head(big.split.train, limit), "dense"))
-    if not args.quick:
+    if not quick:
         start = time.perf_counter()
         ratings, movies = synthetic_movielens(n_users=1000, n_items=4000, n_genres=18, seed=0)
         catalog = Catalog.from_movielens(ratings, movies)
@@ -199,15 +195,8 @@ def main() -> None:
     rows, plans = [], []
     with local_cluster(2) as cluster:
         for label, g, nm, tr, storage in catalogues:
-            layout = GenreQTables(g, nm, storage="lazy")
-            plan = plan_shards(layout.table_rows * layout.n_items * 4, 2)
             row = run(g, nm, tr, 1024, cluster.scheduler_address, storage=storage)
-            row = {"catalogue": label, "movies": layout.n_items, "transitions": len(tr.targets), **row}  # fmt: skip
-            row["dense tables"] = format_bytes(layout.dense_nbytes())
-            row["largest table"] = format_bytes(int(layout.table_rows.max()) * layout.n_items * 4)
-            row["shard loads"] = " / ".join(format_bytes(x) for x in plan.loads)
-            row["storage"] = storage
-            rows.append(row)
+            rows.append({"catalogue": label, **catalogue_facts(g, nm, tr, storage), **row})
             plans.append((label, row["_shard_frame"]))
     frame = table(rows).set_index("catalogue")
     print(frame[["movies", "transitions", "dense tables", "largest table", "shard loads", "storage"]].to_string())  # fmt: skip
@@ -217,10 +206,26 @@ def main() -> None:
         print(f"\nwork per shard, {label}:")
         print(shard_frame.round(3).to_string())
 
-    # ---- 4. projection ---------------------------------------------------------------------
+
+def catalogue_facts(
+    genre_of: np.ndarray, names: list[str], train: SimpleNamespace, storage: str
+) -> dict[str, object]:
+    """Size of a catalogue's tables and how two shards split them."""
+    layout = GenreQTables(genre_of, names, storage="lazy")
+    plan = plan_shards(layout.table_rows * layout.n_items * 4, 2)
+    return {
+        "movies": layout.n_items,
+        "transitions": len(train.targets),
+        "dense tables": format_bytes(layout.dense_nbytes()),
+        "largest table": format_bytes(int(layout.table_rows.max()) * layout.n_items * 4),
+        "shard loads": " / ".join(format_bytes(x) for x in plan.loads),
+        "storage": storage,
+    }
+
+
+def projection(dask_rows: list[dict[str, float]], transitions: int) -> None:
     section("4. Projection to a multi-node cluster (a model, not a measurement)")
     fit = [r for r in dask_rows if r["B"] == 1024][0]
-    transitions = n
     c_driver = fit["driver s"] / transitions
     c_shard = fit["sum shard s"] / transitions
     beta = fit["bytes/transition"]
@@ -245,15 +250,17 @@ def main() -> None:
             t = L + B * c_driver + B * c_shard / W + B * beta / bandwidth
             row[f"B={B}"] = B / t
         proj.append(row)
-    proj_frame = pd.DataFrame(proj).set_index("W").round(0)
     print("\nprojected transitions per second:")
-    print(proj_frame.to_string())
+    print(pd.DataFrame(proj).set_index("W").round(0).to_string())
     ceiling = 1 / (c_driver + beta / bandwidth)
     print(
         f"\nCeiling for any W and large B: 1 / (c_driver + beta / bandwidth) = {ceiling:,.0f}/s. "
         "More\nshards add memory, not speed, once the driver is the bottleneck; more speed "
         "needs several\ndrivers (each replaying a slice of the users against the same shards)."
     )
+
+
+def memory() -> None:
     print("\nmemory: dense per-genre tables of larger catalogues with 10 equal genres")
     mem = []
     for n_items in [627, 1682, 10_000, 100_000]:
@@ -271,6 +278,24 @@ def main() -> None:
             }
         )
     print(pd.DataFrame(mem).set_index("movies").to_string())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 transitions, no synthetic")
+    args = parser.parse_args()
+    limit = 20_000 if args.quick else None
+    machine()
+    data = load_tutorial_data()
+    genre_of, names = data.catalog.primary_genres("paper")
+    train = head(data.split.train, limit)
+    n = len(train.targets)
+    print(f"top-627 catalogue: {len(names)} genre tables, {n:,} training transitions per epoch")
+    dask_rows = latency_and_round_sizes(genre_of, names, train)
+    workers(genre_of, names, train)
+    catalogue_sizes(genre_of, names, train, limit, args.quick)
+    projection(dask_rows, n)
+    memory()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ movies (``itertools.combinations``), found a movie's genre by scanning each genr
 movies, and found a sub-state's row with ``list.index`` over those lists, trying every
 permutation of the sub-state. The genre scan goes through a pandas data frame with one column per
 genre, converting each column to a list as the original did. This module replays training with exactly that look-up and
-otherwise the same algorithm as :func:`odsc_recsys.multi_table.replay_train` (same merge,
+otherwise the same algorithm as :func:`odsc_recsys.qtables.replay_train` (same merge,
 ties, exploration draws and TD update), so the benchmark can check that it produces the same
 tables and time it on the same transitions. It is slow on purpose; do not use it.
 """
@@ -17,7 +17,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from odsc_recsys.multi_table import GenreQTables
+from odsc_recsys.qtables import GenreQTables
+from odsc_recsys.qtables.policy import choose
 
 
 class NaiveLookup:
@@ -77,12 +78,13 @@ def naive_replay(
 ) -> None:
     """One epoch of replay training with the naive look-up (trains ``tables`` in place)."""
     lookup = NaiveLookup(tables)
-    store = tables._store
+    store = tables.store
     for state, target in zip(states.tolist(), targets.tolist(), strict=True):
         items = tuple(state)
         subs = lookup.decompose(items)
         rows = [store.row(g, r) for g, _, r in subs]
-        chosen, _, _ = tables._select(items, rows, k, rng, None)
+        listed, _ = choose(tables.merged(rows), items, k, tables.epsilon, rng)
+        chosen = np.array(listed, dtype=np.int64)
         actions = chosen if target in chosen.tolist() else np.append(chosen, target)
         nxt = (items + (target,))[-3:]
         future = max(

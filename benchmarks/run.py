@@ -22,12 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for naive_baseline, next to us
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for the scripts next to us
 
 from naive_baseline import naive_replay  # noqa: E402
+from peak_memory import table as peak_memory_table  # noqa: E402
 
-from odsc_recsys.compiled import HAVE_NUMBA, recommend_batch, replay_train_fast  # noqa: E402
-from odsc_recsys.multi_table import STORAGES, replay_train  # noqa: E402
+from odsc_recsys.qtables import (  # noqa: E402
+    HAVE_NUMBA,
+    STORAGES,
+    recommend_batch,
+    replay_train,
+    replay_train_fast,
+)
 from odsc_recsys.sessions import load_tutorial_data  # noqa: E402
 from odsc_recsys.state_space import dense_table_bytes, n_combinations  # noqa: E402
 from odsc_recsys.training import AS_PUBLISHED, make_tables, train  # noqa: E402
@@ -143,7 +149,24 @@ def main(argv: list[str] | None = None) -> int:
     n = data.catalog.n_items
     single = dense_table_bytes(n_combinations(n, 3), n, np.float32)
     print(f"(one dense float32 table over all {n}C3 states would take {single / 1e9:.1f} GB)")
+    print()
+    print_peak_memory()
     return 0
+
+
+def print_peak_memory() -> None:
+    """Peak RSS of one as-published epoch, each path and storage in a fresh process."""
+    print("== peak memory (RSS, MiB) of one epoch of training, each in a fresh process ==")
+    print("path      storage   data loaded   after warm-up   after training   training adds")
+    rows = peak_memory_table(STORAGES)
+    for path, storage, loaded, warmed, trained in rows:
+        print(f"{path:<9} {storage:<7} {loaded:13.1f} {warmed:15.1f} {trained:16.1f} "
+              f"{trained - warmed:15.1f}")  # fmt: skip
+    adds = {(p, s): t - w for p, s, _, w, t in rows}
+    print("compiled / readable, what training adds: " + ", ".join(
+        f"{s} {adds['compiled', s] / adds['readable', s]:.2f}" for s in STORAGES))  # fmt: skip
+    print("(the warm-up loads numba and the compiled kernels: a fixed cost, paid once per "
+          "process, not per table)")
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_USAGE = 2
 
@@ -52,8 +53,12 @@ QTABLE_DEFAULTS = {
 #: checks that they match). Options given on the command line override the preset's values.
 QTABLE_PRESETS: dict[str, dict[str, object]] = {
     "as-published": {},  # the defaults above: the paper's hyperparameters and replay rule
-    "as-coded": {"one_per_substate": True, "proposer_only": True, "bootstrap_ignored": False,
-                 "epochs": 1},
+    "as-coded": {
+        "one_per_substate": True,
+        "proposer_only": True,
+        "bootstrap_ignored": False,
+        "epochs": 1,
+    },
     "tuned": {"alpha": 0.005, "gamma": 0.9, "epsilon": 0.1, "penalty": 0.0, "epochs": 1},
 }
 
@@ -81,6 +86,12 @@ MODEL_LABELS = {
 
 #: The SQN's heads (``odsc_recsys.deep.models.SQN_HEADS``).
 SQN_HEADS = ("supervised", "q")
+
+
+#: What ``add_subparsers`` returns and what ``add_argument_group`` returns: argparse names their
+#: classes privately, so the parser helpers take them untyped.
+Subcommands = Any
+OptionGroup = Any
 
 
 class CliError(Exception):
@@ -156,7 +167,7 @@ def _holds_network(path: Path) -> str | None:
 
 
 def _holds_tables(path: Path) -> bool:
-    from .multi_table import GenreQTables
+    from .qtables import GenreQTables
 
     try:
         return isinstance(GenreQTables.load(path), GenreQTables)
@@ -165,7 +176,7 @@ def _holds_tables(path: Path) -> bool:
 
 
 def _load_tables(path: str, n_items: int | None = None):
-    from .multi_table import GenreQTables
+    from .qtables import GenreQTables
 
     p = Path(path)
     if not p.is_file():
@@ -479,7 +490,14 @@ def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.
         '(1997)". Networks: train --model dqn --out dqn.npz, then --network dqn.npz.',
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    _add_fetch_data(sub)
+    _add_train(sub, network_defaults)
+    _add_evaluate(sub)
+    _add_recommend(sub)
+    return parser
 
+
+def _add_fetch_data(sub: Subcommands) -> None:
     fetch = sub.add_parser(
         "fetch-data",
         help="download and verify MovieLens-100K",
@@ -493,6 +511,8 @@ def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.
                        help="data folder (default: $ODSC_RECSYS_DATA, else the checkout's data/)")  # fmt: skip
     fetch.set_defaults(func=_cmd_fetch_data)
 
+
+def _add_train(sub: Subcommands, network_defaults: dict[str, object] | None) -> None:
     def n(field: str) -> str:  # a network option's default, for --help
         return "NetConfig's default" if network_defaults is None else f"{network_defaults[field]:g}"
 
@@ -523,8 +543,23 @@ def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.
                     help="seed of the exploration or of the initial weights and shuffling (0)")  # fmt: skip
     tr.add_argument("--n-items", type=_positive_int, default=627, help="catalogue size (627)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
-    tt = tr.add_argument_group("Q-table options (--model qtables; each option overrides the "
-                               "preset's value)")  # fmt: skip
+    _add_qtable_options(tr)
+    _add_network_options(tr, n)
+    tr.set_defaults(func=_cmd_train)
+
+
+def _add_unset_options(group: OptionGroup, options: list[tuple[str, type, str]]) -> None:
+    """``(flag, type, help)`` options whose default is None: "not given", so that the model's
+    own default (or the preset's value) applies and a family's option given to the other
+    family can be refused."""
+    for flag, kind, text in options:
+        group.add_argument(flag, type=kind, default=None, help=text)
+
+
+def _add_qtable_options(train: argparse.ArgumentParser) -> None:
+    q = QTABLE_DEFAULTS
+    tt = train.add_argument_group("Q-table options (--model qtables; each option overrides the "
+                                  "preset's value)")  # fmt: skip
     tt.add_argument("--preset", choices=list(QTABLE_PRESETS), default=None,
                     help=f"as-published (default): the paper's {_values(q)}; as-coded: the "
                     "same with the talk's code's rules (one movie per sub-state, only the "
@@ -532,68 +567,77 @@ def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.
                     "pass; tuned: "
                     f"{_values({**q, **QTABLE_PRESETS['tuned']})} (notebook 07's validation "
                     "search)")  # fmt: skip
-    tt.add_argument("--epochs", type=int, default=None,
-                    help=f"passes over the training data ({q['epochs']})")  # fmt: skip
-    tt.add_argument("--alpha", type=float, default=None,
-                    help=f"learning rate in (0, 1] ({q['alpha']})")  # fmt: skip
-    tt.add_argument("--epsilon", type=float, default=None,
-                    help=f"exploration in [0, 1] ({q['epsilon']})")  # fmt: skip
-    tt.add_argument("--reward", type=float, default=None,
-                    help=f"reward of the watched movie ({q['reward']:g})")  # fmt: skip
-    tt.add_argument("--penalty", type=float, default=None,
-                    help=f"penalty of the others ({q['penalty']:g})")  # fmt: skip
+    _add_unset_options(tt, [
+        ("--epochs", int, f"passes over the training data ({q['epochs']})"),
+        ("--alpha", float, f"learning rate in (0, 1] ({q['alpha']})"),
+        ("--epsilon", float, f"exploration in [0, 1] ({q['epsilon']})"),
+        ("--reward", float, f"reward of the watched movie ({q['reward']:g})"),
+        ("--penalty", float, f"penalty of the others ({q['penalty']:g})"),
+    ])  # fmt: skip
     tt.add_argument("--storage", choices=["dense", "lazy", "sparse"], default=None,
                     help="dense tables (the paper's, default), lazy rows (allocated on first "
                     "write) or sparse rows (only the written entries); all give the same values")  # fmt: skip
     tt.add_argument("--readable", action="store_true", default=None,
                     help="use the readable Python loop instead of the compiled fast path")  # fmt: skip
-    tn = tr.add_argument_group("network options (--model dqn, dueling, sqn, supervised)")
-    tn.add_argument("--max-epochs", type=int, default=None,
-                    help=f"at most this many passes over the replay buffer ({n('max_epochs')})")  # fmt: skip
-    tn.add_argument("--patience", type=int, default=None,
-                    help="stop after this many epochs without a better validation HR@k "
-                    f"({n('patience')})")  # fmt: skip
-    tn.add_argument("--learning-rate", type=float, default=None,
-                    help=f"Adam's step size in (0, 1] ({n('learning_rate')})")  # fmt: skip
-    tn.add_argument("--batch-size", type=int, default=None,
-                    help=f"transitions per minibatch ({n('batch_size')})")  # fmt: skip
-    tn.add_argument("--hidden", type=int, default=None,
-                    help=f"width of the hidden layer ({n('hidden')})")  # fmt: skip
-    tn.add_argument("--embed-dim", type=int, default=None,
-                    help=f"size of each movie's embedding ({n('embed_dim')})")  # fmt: skip
+
+
+def _add_network_options(train: argparse.ArgumentParser, n: Callable[[str], str]) -> None:
+    """The networks' options; ``n(field)`` is the default that ``--help`` shows."""
+    tn = train.add_argument_group("network options (--model dqn, dueling, sqn, supervised)")
+    _add_unset_options(tn, [
+        ("--max-epochs", int,
+         f"at most this many passes over the replay buffer ({n('max_epochs')})"),
+        ("--patience", int,
+         f"stop after this many epochs without a better validation HR@k ({n('patience')})"),
+        ("--learning-rate", float, f"Adam's step size in (0, 1] ({n('learning_rate')})"),
+        ("--batch-size", int, f"transitions per minibatch ({n('batch_size')})"),
+        ("--hidden", int, f"width of the hidden layer ({n('hidden')})"),
+        ("--embed-dim", int, f"size of each movie's embedding ({n('embed_dim')})"),
+    ])  # fmt: skip
     tn.add_argument("--head", choices=SQN_HEADS, default=None,
                     help="sqn only: the head that scores and that early stopping watches "
                     "(supervised); saved in the file, so evaluate and recommend use it")  # fmt: skip
-    tr.set_defaults(func=_cmd_train)
 
-    ev = sub.add_parser(
+
+def _add_model_command(
+    sub: Subcommands, name: str, help_: str, description: str
+) -> argparse.ArgumentParser:
+    """A command that reads a saved model: ``--tables FILE | --network FILE`` and ``--model``."""
+    command = sub.add_parser(name, help=help_, description=description)
+    _add_model_source(command)
+    return command
+
+
+def _add_evaluate(sub: Subcommands) -> None:
+    ev = _add_model_command(
+        sub,
         "evaluate",
-        help="evaluate saved Q-tables or a saved network",
-        description="Evaluate saved Q-tables (--tables) or a saved Q-network (--network) with "
+        "evaluate saved Q-tables or a saved network",
+        "Evaluate saved Q-tables (--tables) or a saved Q-network (--network) with "
         "the shared protocol (HR@k, NDCG@k, MRR, coverage, novelty, diversity) on the test or "
         "validation split.",
     )
-    _add_model_source(ev)
     ev.add_argument("--split", choices=["test", "val"], default="test", help="split (test)")
     ev.add_argument("--k", type=_positive_int, default=10, help="list length (10)")
     ev.set_defaults(func=_cmd_evaluate)
 
-    rec = sub.add_parser(
+
+def _add_recommend(sub: Subcommands) -> None:
+    rec = _add_model_command(
+        sub,
         "recommend",
-        help="recommend after three movies",
-        description="For a state of three movies, show the top-k movies. With --tables: the "
+        "recommend after three movies",
+        "For a state of three movies, show the top-k movies. With --tables: the "
         "sub-states, and each movie's Q-value and the sub-state that proposed it. With "
         "--network: each movie's Q-value (DQN, dueling DQN, SQN with its Q head) or logit "
         "(supervised network, SQN with its supervised head). The state's movies are never "
         'recommended. Give movies by title ("Fargo (1996)", or "Fargo" when unambiguous) or '
         "by MovieLens id.",
     )
-    _add_model_source(rec)
     rec.add_argument("--movies", nargs="+", required=True, metavar="MOVIE",
                      help="exactly three titles or MovieLens ids, oldest first")  # fmt: skip
     rec.add_argument("--k", type=_positive_int, default=10, help="list length (10)")
     rec.set_defaults(func=_cmd_recommend)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

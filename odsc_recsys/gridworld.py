@@ -26,7 +26,7 @@ Importing this module registers the Gymnasium id :data:`ENV_ID`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from odsc_recsys.qlearning import check_gamma, check_probability
+from odsc_recsys import checks
 
 __all__ = [
     "ACTION_NAMES",
@@ -205,7 +205,7 @@ def transition_model(
     step_reward : float
         Reward for any other move (a negative value is a living cost).
     """
-    slip = check_probability(slip, "slip")
+    slip = checks.probability("slip", slip)
     n, n_actions = grid.n_states, grid.n_actions
     P = np.zeros((n, n_actions, n))
     entry = np.full(n, float(step_reward))
@@ -254,7 +254,7 @@ class ValueIterationResult:
 
 def q_from_values(mdp: MDP, values: np.ndarray, gamma: float) -> np.ndarray:
     """One Bellman backup: ``Q(s, a) = R(s, a) + gamma * sum_s' P(s, a, s') V(s')``."""
-    gamma = check_gamma(gamma)
+    gamma = checks.gamma(gamma)
     return mdp.R + gamma * (mdp.P @ values)
 
 
@@ -283,9 +283,8 @@ def value_iteration(
     record : bool
         Keep ``V`` after every sweep in ``history`` (to watch the footprints spread).
     """
-    gamma = check_gamma(gamma)
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got {tol!r}")
+    gamma = checks.gamma(gamma)
+    tol = checks.real("tol", tol, 0.0, low_open=True)
     values = np.zeros(mdp.n_states)
     history = [values.copy()] if record else None
     deltas = []
@@ -339,15 +338,7 @@ def value_grid(grid: GridWorld, values: np.ndarray) -> np.ndarray:
 
 def format_values(grid: GridWorld, values: np.ndarray, digits: int = 3) -> str:
     """The value table as text, ``digits`` significant digits; ``G``/``F``/``#`` mark cells."""
-    table = []
-    for r, row in enumerate(grid.rows):
-        line = []
-        for c, ch in enumerate(row):
-            if ch in "#GF":
-                line.append(ch)
-            else:
-                line.append(f"{values[grid.index[r, c]]:.{digits}g}")
-        table.append(line)
+    table = _cell_table(grid, lambda s: f"{values[s]:.{digits}g}")
     width = max(len(x) for line in table for x in line)
     return "\n".join(" ".join(x.rjust(width) for x in line) for line in table)
 
@@ -355,18 +346,18 @@ def format_values(grid: GridWorld, values: np.ndarray, digits: int = 3) -> str:
 def format_policy(grid: GridWorld, q_values: np.ndarray, atol: float = 1e-9) -> str:
     """The optimal actions of every cell as arrows (several when they tie)."""
     mask = optimal_actions(q_values, grid.terminal, atol)
-    table = []
-    for r, row in enumerate(grid.rows):
-        line = []
-        for c, ch in enumerate(row):
-            if ch in "#GF":
-                line.append(ch)
-            else:
-                s = grid.index[r, c]
-                line.append("".join(ARROWS[a] for a in np.flatnonzero(mask[s])))
-        table.append(line)
+    table = _cell_table(grid, lambda s: "".join(ARROWS[a] for a in np.flatnonzero(mask[s])))
     width = max(len(x) for line in table for x in line)
     return "\n".join(" ".join(x.center(width) for x in line) for line in table)
+
+
+def _cell_table(grid: GridWorld, text: Callable[[int], str]) -> list[list[str]]:
+    """The grid as rows of cell texts: walls, goals and fires by their layout character, every
+    other cell by ``text(state)``."""
+    return [
+        [ch if ch in "#GF" else text(int(grid.index[r, c])) for c, ch in enumerate(row)]
+        for r, row in enumerate(grid.rows)
+    ]
 
 
 def plot_gridworld(
@@ -401,15 +392,33 @@ def plot_gridworld(
     -------
     matplotlib.axes.Axes
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
+    from odsc_recsys.plotting import axes_or_new
 
-    if ax is None:
-        # 1.2 inches a room: values and labels stay legible on a projector.
-        _, ax = plt.subplots(figsize=(1.2 * grid.shape[1] + 0.9, 1.2 * grid.shape[0] + 0.8))
     n_rows, n_cols = grid.shape
+    # 1.2 inches a room: values and labels stay legible on a projector.
+    ax = axes_or_new(ax, (1.2 * n_cols + 0.9, 1.2 * n_rows + 0.8))
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
+    _draw_rooms(ax, grid, values, cmap)
+    _label_rooms(ax, grid, values, digits, plain=values is None and q_values is None)
+    if q_values is not None:
+        _draw_policy(ax, grid, q_values, above_values=values is not None)
+    ax.set_xticks(np.arange(n_cols))
+    ax.set_yticks(np.arange(n_rows))
+    ax.set_xticks(np.arange(n_cols + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(n_rows + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)  # white lines between the rooms
+    ax.tick_params(which="both", length=0)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _draw_rooms(ax: Any, grid: GridWorld, values: np.ndarray | None, cmap: str) -> None:
+    """The floor (a heatmap of ``values``, or plain grey), then walls, goals and fires over it
+    in solid colours."""
+    from matplotlib.colors import ListedColormap
+
     if values is not None:
         grid_values = value_grid(grid, values)
         finite = np.abs(grid_values[np.isfinite(grid_values)])
@@ -418,49 +427,44 @@ def plot_gridworld(
         ax.imshow(grid_values, cmap=cmap, vmin=-limit, vmax=limit)
     else:
         ax.imshow(np.zeros(grid.shape), cmap=ListedColormap(["#e8e8e8"]))  # plain floor
-    # Walls, goal and fire drawn over the heatmap as solid colours.
     kinds = np.array([list(r) for r in grid.rows])
     overlay = np.full(grid.shape, np.nan)
     overlay[kinds == "#"], overlay[kinds == "G"], overlay[kinds == "F"] = 0, 1, 2
     ax.imshow(overlay, cmap=ListedColormap(["#555555", "#2e9e44", "#d62728"]), vmin=0, vmax=2)
+
+
+def _label_rooms(
+    ax: Any, grid: GridWorld, values: np.ndarray | None, digits: int, plain: bool
+) -> None:
+    """The words goal and fire in their rooms, the start ``A`` (large and centred on a
+    ``plain`` grid, in the corner otherwise) and each room's value under its centre."""
     label = {"#": "", "G": "goal", "F": "fire"}
     text = {"ha": "center", "va": "center", "fontsize": 13}  # 13 pt: above the 11 pt floor
-    for r in range(n_rows):
-        for c in range(n_cols):
-            ch = grid.rows[r][c]
+    for r, row in enumerate(grid.rows):
+        for c, ch in enumerate(row):
             if ch in label:
                 ax.text(c, r, label[ch], color="white", weight="bold", **text)
                 continue
-            s = int(grid.index[r, c])
-            if ch == "A" and values is None and q_values is None:
+            if ch == "A" and plain:
                 ax.text(c, r, "A", **{**text, "fontsize": 16}, weight="bold")
             elif ch == "A":
                 ax.text(c - 0.44, r - 0.44, "A", ha="left", va="top", fontsize=13, weight="bold")
             if values is not None:
-                ax.text(c, r + 0.28, f"{values[s]:.{digits}g}", **text)
-    if q_values is not None:
-        mask = optimal_actions(q_values, grid.terminal)
-        for s in np.flatnonzero(mask.any(axis=1)):
-            r, c = grid.cells[s]
-            y0 = r - 0.12 if values is not None else r  # above the printed value
-            for a in np.flatnonzero(mask[s]):
-                dr, dc = _MOVES[a] * 0.28
-                ax.annotate(
-                    "",
-                    xy=(c + dc, y0 + dr),
-                    xytext=(c, y0),
-                    arrowprops={"arrowstyle": "-|>", "lw": 2, "color": "black",
-                                "mutation_scale": 14},
-                )  # fmt: skip
-    ax.set_xticks(np.arange(n_cols))
-    ax.set_yticks(np.arange(n_rows))
-    ax.set_xticks(np.arange(n_cols + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(n_rows + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="white", linewidth=2)
-    ax.tick_params(which="both", length=0)
-    if title:
-        ax.set_title(title)
-    return ax
+                ax.text(c, r + 0.28, f"{values[int(grid.index[r, c])]:.{digits}g}", **text)
+
+
+def _draw_policy(ax: Any, grid: GridWorld, q_values: np.ndarray, above_values: bool) -> None:
+    """An arrow from each room's centre (raised over a printed value) along every optimal
+    action."""
+    mask = optimal_actions(q_values, grid.terminal)
+    for s in np.flatnonzero(mask.any(axis=1)):
+        r, c = grid.cells[s]
+        y0 = r - 0.12 if above_values else r
+        for a in np.flatnonzero(mask[s]):
+            dr, dc = _MOVES[a] * 0.28
+            ax.annotate("", xy=(c + dc, y0 + dr), xytext=(c, y0),
+                        arrowprops={"arrowstyle": "-|>", "lw": 2, "color": "black",
+                                    "mutation_scale": 14})  # fmt: skip
 
 
 class RobotGridWorldEnv(gym.Env):
@@ -536,16 +540,11 @@ class RobotGridWorldEnv(gym.Env):
         max_steps: int = 100,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)):
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        checks.one_of("render_mode", render_mode, [None, *self.metadata["render_modes"]])
+        self.max_steps = checks.positive_int("max_steps", max_steps)
         self.grid = GridWorld(layout)
-        self.slip = check_probability(slip, "slip")
+        self.slip = checks.probability("slip", slip)
         self.mdp = transition_model(self.grid, self.slip, goal_reward, fire_reward, step_reward)
-        self.max_steps = int(max_steps)
         self.render_mode = render_mode
         self.observation_space = spaces.Discrete(self.grid.n_states)
         self.action_space = spaces.Discrete(self.grid.n_actions)

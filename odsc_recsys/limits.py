@@ -29,19 +29,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from matplotlib.axes import Axes
 
+from . import checks
 from .catalog import Catalog
 from .classical import item_similarity
 from .metrics import PAD, recommend_all, target_ranks
-from .plotting import _ax
+from .plotting import axes_or_new
 from .protocol import Recommender
 from .sessions import Transitions, interaction_matrix, make_transitions
+
+if TYPE_CHECKING:  # pyplot is imported by the functions that draw, not by importing this module
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 History = dict[int, np.ndarray]
 
@@ -81,12 +85,6 @@ def _hits(recs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return target_ranks(recs, targets) > 0
 
 
-def _check_frac(name: str, value: float) -> float:
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
-    return float(value)
-
-
 # --------------------------------------------------------------------------------------------
 # Cold start
 # --------------------------------------------------------------------------------------------
@@ -102,7 +100,7 @@ def hold_out_users(
     known, new : dict
         Two disjoint dicts of histories, each in sorted user order.
     """
-    _check_frac("frac", frac)
+    checks.fraction("frac", frac)
     users = np.array(sorted(histories))
     new = set(rng.choice(users, size=max(1, round(frac * users.size)), replace=False).tolist())
     known = {int(u): histories[u] for u in users if u not in new}
@@ -244,7 +242,7 @@ def _bin_label(interval: pd.Interval) -> str:
 
 def top_items(popularity: np.ndarray, frac: float = 0.1) -> np.ndarray:
     """Boolean mask of the ``ceil(frac * n)`` most popular items (ties: lower index first)."""
-    _check_frac("frac", frac)
+    checks.fraction("frac", frac)
     pop = np.asarray(popularity, dtype=np.float64)
     n_top = int(np.ceil(frac * pop.size))
     mask = np.zeros(pop.size, dtype=bool)
@@ -385,7 +383,7 @@ def genre_mix(
     Each history of at least ``min_len`` movies is cut at ``frac`` of its length; the early and
     late parts of all users are pooled. A movie's weight is split evenly over its genres.
     """
-    _check_frac("frac", frac)
+    checks.fraction("frac", frac)
     early, late = [], []
     for u in sorted(histories):
         h = histories[u]
@@ -421,7 +419,7 @@ def taste_drift(
     distance after a random reordering of that user's history: what chance alone gives with
     parts of the same sizes. Drift above the shuffled value is taste that moved.
     """
-    _check_frac("frac", frac)
+    checks.fraction("frac", frac)
     g = catalog.genre_matrix
     rows = []
     for u in sorted(histories):
@@ -557,7 +555,7 @@ def time_item_similarity(
     reports the best of ``repeats`` runs and the memory the dense result takes (float64).
     Timings vary from run to run and machine to machine; the *shape* of the curve is the lesson.
     """
-    _check_frac("density", density)
+    checks.fraction("density", density)
     rows = []
     for n in n_items_list:
         x = random_interactions(n_users, int(n), max(1, round(density * n)), rng)
@@ -577,7 +575,10 @@ def time_item_similarity(
 
 def _model_colors(names: Sequence[str]) -> dict[str, tuple]:
     """One colour per model, the same in every figure of notebook 02 (tab10, in order)."""
-    return {str(n): plt.cm.tab10(j % 10) for j, n in enumerate(names)}
+    from matplotlib import colormaps
+
+    tab10 = colormaps["tab10"]
+    return {str(n): tab10(j % 10) for j, n in enumerate(names)}
 
 
 def plot_grouped_bars(
@@ -595,11 +596,13 @@ def plot_grouped_bars(
     With ``legend=False`` the caller draws one legend for several panels (see
     :func:`plot_accuracy_by_activity`).
     """
-    ax = _ax(ax, (8, 4))
+    from matplotlib import colormaps
+
+    ax = axes_or_new(ax, (8, 4))
     n_rows, n_cols = table.shape
     width = 0.8 / n_cols
     x = np.arange(n_rows)
-    colors = plt.cm.tab10(np.arange(n_cols) % 10)
+    colors = colormaps["tab10"](np.arange(n_cols) % 10)
     for j, col in enumerate(table.columns):
         ax.bar(x + (j - (n_cols - 1) / 2) * width, table[col].to_numpy(dtype=float), width,
                label=str(col), color=colors[j])  # fmt: skip
@@ -617,7 +620,7 @@ def plot_grouped_bars(
     return ax
 
 
-def _legend_below(fig: plt.Figure, ax: Axes) -> None:
+def _legend_below(fig: Figure, ax: Axes) -> None:
     """One legend for the whole figure (``ax``'s entries, up to six a row), centred under the
     panels, which are laid out above it."""
     handles, labels = ax.get_legend_handles_labels()
@@ -628,7 +631,9 @@ def _legend_below(fig: plt.Figure, ax: Axes) -> None:
 def _slant_xticklabels(ax: Axes, rotation: float = 30) -> None:
     """Slanted x tick labels, each ending under its tick."""
     ax.tick_params(axis="x", rotation=rotation)
-    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    from matplotlib.artist import setp
+
+    setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
 
 
 def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -636,7 +641,7 @@ def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
     ``curve`` is the table of :func:`new_user_curve` (index: movies known).
     """
-    ax = _ax(ax, (9, 4.5))
+    ax = axes_or_new(ax, (9, 4.5))
     for name, color in _model_colors(curve.columns).items():
         ax.plot(curve.index, curve[name], "o-", label=name, color=color)
     ax.set(xlabel="movies known about the new user", ylabel="HR@10 on their next movie",
@@ -648,7 +653,7 @@ def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def plot_new_movie_ranks(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Horizontal bars of each model's median rank for a brand-new movie (lower is better)."""
-    ax = _ax(ax, (8, 3.8))
+    ax = axes_or_new(ax, (8, 3.8))
     ax.barh(table.index, table["median rank"], color="#4c72b0")
     ax.invert_yaxis()
     ax.set(xlabel="median rank of the new movie (lower is better)",
@@ -656,7 +661,7 @@ def plot_new_movie_ranks(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_accuracy_by_activity(activity: pd.DataFrame, models: Sequence[str]) -> plt.Figure:
+def plot_accuracy_by_activity(activity: pd.DataFrame, models: Sequence[str]) -> Figure:
     """Two panels: HR@10 per activity bin, and the same divided by popularity's HR@10.
 
     ``activity`` is the table of :func:`accuracy_by_activity`; ``models`` its model columns,
@@ -665,6 +670,8 @@ def plot_accuracy_by_activity(activity: pd.DataFrame, models: Sequence[str]) -> 
     models = list(models)
     if "Popularity" not in models:
         raise ValueError(f"the lift is relative to 'Popularity', which is not among {models}")
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     lift = activity[models].div(activity["Popularity"], axis=0)
     plot_grouped_bars(activity[models], ax=axes[0], title="HR@10 by training movies per user",
@@ -683,7 +690,7 @@ def plot_popularity_bias(bias: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ``bias`` is the table of :func:`popularity_bias`; the dashed line is the top items' share
     of the catalogue (``bias.attrs["catalogue share"]``).
     """
-    ax = _ax(ax, (9, 4.5))
+    ax = axes_or_new(ax, (9, 4.5))
     colors = ["#c44e52" if name == "actual next movies" else "#4c72b0" for name in bias.index]
     ax.bar(bias.index, bias["share to top items"], color=colors)
     share = bias.attrs["catalogue share"]
@@ -697,12 +704,14 @@ def plot_popularity_bias(bias: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def plot_grey_sheep(
     typicality: pd.Series, grey_cut: float, by_quintile: pd.DataFrame, models: Sequence[str]
-) -> plt.Figure:
+) -> Figure:
     """Two panels: the histogram of typicality with the grey-sheep cut, and HR@10 by quintile.
 
     ``typicality`` comes from :func:`user_typicality`, ``by_quintile`` from
     :func:`accuracy_by_group` on typicality quintiles; ``models`` are its model columns.
     """
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     axes[0].hist(typicality, bins=40, color="#8172b2")
     axes[0].axvline(grey_cut, color="k", ls="--", lw=1, label="grey-sheep cut")
@@ -721,7 +730,7 @@ def plot_grey_sheep(
 
 def plot_list_overlap(overlap: pd.Series, ax: Axes | None = None) -> Axes:
     """Share of each model's list unchanged after one more watched movie, and after a skip (1)."""
-    ax = _ax(ax, (9, 4.5))
+    ax = axes_or_new(ax, (9, 4.5))
     ax.bar(overlap.index, overlap.to_numpy(), color="#55a868",
            label="after the user watched one more movie")  # fmt: skip
     ax.axhline(1.0, color="k", ls="--", lw=1, label="after the user skipped the whole list")
@@ -732,11 +741,13 @@ def plot_list_overlap(overlap: pd.Series, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_taste_drift(mix: pd.DataFrame, drift: pd.DataFrame) -> plt.Figure:
+def plot_taste_drift(mix: pd.DataFrame, drift: pd.DataFrame) -> Figure:
     """Two panels: pooled genre shares early against late, and per-user drift against chance.
 
     ``mix`` is the table of :func:`genre_mix`, ``drift`` that of :func:`taste_drift`.
     """
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     plot_grouped_bars(mix[["early", "late"]], ax=axes[0], ylabel="share of watches",
                       title="Genre mix: first half vs second half", legend=False)  # fmt: skip
@@ -758,7 +769,7 @@ def plot_staleness(staleness: pd.DataFrame, frozen_on: str, ax: Axes | None = No
     ``staleness`` has one column pair per model, ``(model, "fresh HR@10")`` and
     ``(model, "stale HR@10")``, as :func:`stale_vs_fresh` tables concatenated by model.
     """
-    ax = _ax(ax, (9, 4.8))
+    ax = axes_or_new(ax, (9, 4.8))
     names = list(dict.fromkeys(staleness.columns.get_level_values(0)))
     for name, color in _model_colors(names).items():
         ax.plot(staleness.index, staleness[(name, "fresh HR@10")], "o-", color=color,
@@ -772,7 +783,7 @@ def plot_staleness(staleness: pd.DataFrame, frozen_on: str, ax: Axes | None = No
 
 def plot_scalability(timings: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Log-log plot of similarity time against catalogue size, with the fitted power law."""
-    ax = _ax(ax, (7, 4.5))
+    ax = axes_or_new(ax, (7, 4.5))
     n = timings.index.to_numpy(dtype=float)
     t = timings["seconds"].to_numpy(dtype=float)
     slope, intercept = np.polyfit(np.log(n), np.log(t), 1)

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import checks
 from .catalog import Catalog
 from .protocol import Recommender
 from .sessions import Transitions
@@ -37,8 +38,7 @@ def _check(recs: np.ndarray, targets: np.ndarray, k: int) -> tuple[np.ndarray, n
     targets = np.asarray(targets).ravel()
     if recs.shape[0] != targets.shape[0]:
         raise ValueError(f"{recs.shape[0]} lists but {targets.shape[0]} targets")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+    k = checks.positive_int("k", k)
     return recs[:, :k], targets
 
 
@@ -239,15 +239,19 @@ def bootstrap_ci(
     values = np.asarray(per_user, dtype=np.float64)
     if values.size == 0:
         raise ValueError("bootstrap_ci needs at least one value")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = checks.fraction("level", level)
     idx = rng.integers(0, values.size, size=(n_boot, values.size))
-    means = values[idx].mean(axis=1)
-    alpha = (1 - level) / 2
+    return _with_interval(values.mean(), values[idx].mean(axis=1), level)
+
+
+def _with_interval(point: float, resampled: np.ndarray, level: float) -> tuple[float, float, float]:
+    """``(point, low, high)``: the estimate and the central ``level`` percentile interval of
+    its bootstrap replicates."""
+    tail = (1 - level) / 2
     return (
-        float(values.mean()),
-        float(np.quantile(means, alpha)),
-        float(np.quantile(means, 1 - alpha)),
+        float(point),
+        float(np.quantile(resampled, tail)),
+        float(np.quantile(resampled, 1 - tail)),
     )
 
 
@@ -319,8 +323,7 @@ def _user_bootstrap(
 ) -> tuple[float, float, float]:
     """Mean of per-transition ``values`` and its percentile interval, resampling users with
     all their transitions (a cluster bootstrap)."""
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = checks.fraction("level", level)
     _, user_index = np.unique(np.asarray(users), return_inverse=True)
     value_sum = np.bincount(user_index, weights=values)
     count = np.bincount(user_index).astype(np.float64)
@@ -328,12 +331,7 @@ def _user_bootstrap(
         raise ValueError(f"{caller} needs at least one transition")
     draw = rng.integers(0, count.size, size=(n_boot, count.size))
     rates = value_sum[draw].sum(axis=1) / count[draw].sum(axis=1)
-    alpha = (1 - level) / 2
-    return (
-        float(values.mean()),
-        float(np.quantile(rates, alpha)),
-        float(np.quantile(rates, 1 - alpha)),
-    )
+    return _with_interval(values.mean(), rates, level)
 
 
 def paired_hit_rate_difference(

@@ -6,16 +6,21 @@ lay figures out as they like and end the cell with ``plt.show()``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from matplotlib.axes import Axes
 
+from . import checks
 from .catalog import Catalog
 from .datasets import normalise_title
+
+if TYPE_CHECKING:  # pyplot is imported by the functions that draw, not by importing this module
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 # One style for every figure of the series, readable from the back of a room.
 PROJECTOR_STYLE: dict[str, float] = {
@@ -38,18 +43,36 @@ def use_projector_style() -> None:
     Every notebook calls this once, in its imports cell, instead of setting ``rcParams``
     itself, so all figures share one legible look.
     """
+    # Through pyplot: its first import sets up the notebook's backend, which may set rcParams
+    # of its own; the style must come after that, not be overwritten by it.
+    import matplotlib.pyplot as plt
+
     plt.rcParams.update(PROJECTOR_STYLE)
 
 
-def _ax(ax: Axes | None, figsize: tuple[float, float] = (6, 3.5)) -> Axes:
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float] = (6, 3.5)) -> Axes:
+    """The ``Axes`` to draw on: ``ax`` itself, or the axes of a new figure of ``figsize``.
+
+    Every figure helper of the package takes an optional ``ax`` and draws through this, so a
+    notebook can place the figure in a panel of its own or let the helper open one.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        Where the caller wants the drawing; ``None`` for a new figure.
+    figsize : tuple of float
+        Width and height in inches of the new figure.
+    """
     if ax is None:
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(figsize=figsize)
     return ax
 
 
 def plot_rating_distribution(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Bar chart of how many ratings each star value received."""
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     counts = ratings["rating"].value_counts().sort_index()
     ax.bar(counts.index.astype(str), counts.to_numpy(), color="#4c72b0")
     ax.set(xlabel="rating (stars)", ylabel="number of ratings", title="Rating distribution")
@@ -58,7 +81,7 @@ def plot_rating_distribution(ratings: pd.DataFrame, ax: Axes | None = None) -> A
 
 def plot_long_tail(popularity: np.ndarray, top: int | None = 627, ax: Axes | None = None) -> Axes:
     """Ratings per movie, sorted: the long tail, with the top-``top`` cut marked."""
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     counts = np.sort(np.asarray(popularity))[::-1]
     ax.plot(np.arange(1, len(counts) + 1), counts, color="#4c72b0")
     if top is not None and top < len(counts):
@@ -73,7 +96,7 @@ def plot_long_tail(popularity: np.ndarray, top: int | None = 627, ax: Axes | Non
 def plot_genre_counts(counts: dict[str, int] | pd.Series, ax: Axes | None = None,
                       title: str = "Movies per genre") -> Axes:  # fmt: skip
     """Horizontal bars of movies per genre, largest on top."""
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     s = pd.Series(dict(counts)).sort_values()
     ax.barh(s.index, s.to_numpy(), color="#55a868")
     ax.set(xlabel="movies", title=title)
@@ -82,9 +105,12 @@ def plot_genre_counts(counts: dict[str, int] | pd.Series, ax: Axes | None = None
 
 def plot_user_activity(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Histogram (log x) of ratings per user."""
-    ax = _ax(ax)
+    ax = axes_or_new(ax)
     per_user = ratings.groupby("user_id").size().to_numpy()
     bins = np.logspace(np.log10(per_user.min()), np.log10(per_user.max()), 30)
+    # 10 ** log10(20) is 20.000000000000004: pin the ends, or the least and the most active
+    # users fall outside the histogram.
+    bins[0], bins[-1] = per_user.min(), per_user.max()
     ax.hist(per_user, bins=bins, color="#8172b2")
     ax.set_xscale("log")
     ticks = [t for t in (20, 50, 100, 200, 500, 1000) if per_user.min() <= t <= per_user.max()]
@@ -96,7 +122,7 @@ def plot_user_activity(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def plot_sparsity(matrix: sp.spmatrix, ax: Axes | None = None, max_points: int = 200_000) -> Axes:
     """Spy plot of a users x items matrix, with its density in the title."""
-    ax = _ax(ax, (6, 4))
+    ax = axes_or_new(ax, (6, 4))
     coo = sp.coo_matrix(matrix)
     ax.scatter(coo.col[:max_points], coo.row[:max_points], s=0.05, c="k", marker=".",
                rasterized=True)  # fmt: skip
@@ -106,60 +132,180 @@ def plot_sparsity(matrix: sp.spmatrix, ax: Axes | None = None, max_points: int =
     return ax
 
 
+#: Hatches that tell the settings of a grouped bar chart apart (the colours tell the models).
+SETTING_HATCHES = ("", "//", "..", "xx")
+
+
 def plot_metric_bars(
     table: pd.DataFrame,
     metrics: Sequence[str] = ("HR@10", "NDCG@10", "MRR", "coverage"),
     errors: pd.DataFrame | None = None,
     ncols: int = 4,
     horizontal: bool = False,
-) -> plt.Figure:
-    """One small bar chart per metric, one bar per model.
+    *,
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, Any] | None = None,
+) -> Figure:
+    """One small bar chart per metric, one bar per model (and per setting).
 
     Parameters
     ----------
     table : DataFrame
-        One row per model (index = model name), as built by stacking :func:`evaluate` rows.
+        One row per model (index = model name), one column per metric, as built by stacking
+        :func:`~odsc_recsys.metrics.evaluate` rows. Two other shapes are drawn as well:
+
+        * columns ``(metric, "mean" | "low" | "high")``, as
+          :func:`odsc_recsys.online.summarise` returns: bars at the means, error bars over the
+          intervals;
+        * a two-level index ``(setting, model)``: one bar per model and setting, the settings
+          side by side, hatched (:data:`SETTING_HATCHES`) and named in a legend below the
+          panels.
     metrics : sequence of str
-        Columns to draw.
+        Columns to draw, one panel each; metrics the table lacks are left out.
     errors : DataFrame, optional
-        Same shape as ``table[metrics]``, holding ``(low, high)`` tuples for error bars.
+        Same shape as ``table[metrics]``, holding ``(low, high)`` tuples for error bars (not
+        with a table of intervals, which carries its own).
     ncols : int
         Panels per row.
     horizontal : bool
         Models on the y axis, named once on the left and listed top to bottom in the table's
         order: legible with many models or long names (a comparison of ten models).
+    labels : mapping of str to str, optional
+        Panel title of a metric (the metric's name by default).
+    colors : mapping of str to colour, optional
+        Colour of each model; by default tab10 (tab20 beyond ten models) in the table's order.
+
+    Returns
+    -------
+    Figure
+        Its axes in reading order, one per panel; panels the last row does not fill are hidden.
     """
-    metrics = [m for m in metrics if m in table.columns]
-    nrows = int(np.ceil(len(metrics) / ncols))
-    cols = min(ncols, len(metrics))
-    n = len(table)
-    colors = plt.get_cmap("tab10" if n <= 10 else "tab20")(np.arange(n) % 20)
-    if horizontal:
-        fig, axes = plt.subplots(nrows, cols, figsize=(2.2 + 2.6 * cols, (0.32 * n + 1.0) * nrows),
-                                 sharey=True, squeeze=False)  # fmt: skip
-    else:
-        fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.2 * nrows), squeeze=False)
+    ncols = checks.positive_int("ncols", ncols)
+    means, errors = _means_and_errors(table, errors)
+    metrics = [m for m in metrics if m in means.columns]
+    if not metrics:
+        raise ValueError(f"none of the metrics is a column of the table {list(means.columns)}")
+    models, settings = _models_and_settings(means.index)
+    colors = dict(colors) if colors is not None else _model_colors(models)
+    fig, axes = _panel_grid(len(metrics), ncols, len(models) * len(settings), horizontal,
+                            grouped=settings != [None])  # fmt: skip
+    width = 0.8 / len(settings)
     for ax, metric in zip(axes.ravel(), metrics, strict=False):
-        values = table[metric].to_numpy(dtype=float)
-        err = None
-        if errors is not None and metric in errors.columns:
-            lo = np.array([v[0] for v in errors[metric]])
-            hi = np.array([v[1] for v in errors[metric]])
-            err = np.vstack([values - lo, hi - values])
-        if horizontal:
-            ax.barh(np.arange(n), values, color=colors, xerr=err, capsize=3)
-            ax.set_yticks(np.arange(n), table.index)
-            ax.set_ylim(n - 0.5, -0.5)  # the table's first row on top
-            ax.xaxis.set_major_locator(plt.MaxNLocator(4))  # tick labels that do not collide
-            ax.grid(axis="x", alpha=0.3)
-        else:
-            ax.bar(np.arange(n), values, color=colors, yerr=err, capsize=3)
-            ax.set_xticks(np.arange(n), table.index, rotation=60, ha="right", fontsize=11)
-        ax.set_title(metric)
+        for j, setting in enumerate(settings):
+            values = _rows_of(means, setting, models)[metric].to_numpy(dtype=float)
+            err = None
+            if errors is not None and metric in errors.columns:
+                err = _error_extents(values, _rows_of(errors, setting, models)[metric])
+            positions = np.arange(len(models)) + (j - (len(settings) - 1) / 2) * width
+            style: dict[str, Any] = {"color": [colors[m] for m in models], "capsize": 3}
+            style["xerr" if horizontal else "yerr"] = err
+            if setting is not None:
+                style.update(hatch=SETTING_HATCHES[j % len(SETTING_HATCHES)], edgecolor="white",
+                             label=str(setting))  # fmt: skip
+            (ax.barh if horizontal else ax.bar)(positions, values, width, **style)
+        _name_models(ax, models, horizontal)
+        ax.set_title((labels or {}).get(metric, metric))
     for ax in axes.ravel()[len(metrics) :]:
-        ax.axis("off")
-    fig.tight_layout()
+        ax.set_visible(False)
+    if settings == [None]:
+        fig.tight_layout()
+    else:
+        _legend_of_settings(fig, settings, nrows=axes.shape[0])
     return fig
+
+
+def _means_and_errors(
+    table: pd.DataFrame, errors: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A table of intervals (columns ``(metric, "mean" | "low" | "high")``) as its means and
+    ``(low, high)`` tuples; any other table as it is, with ``errors`` as given."""
+    if not isinstance(table.columns, pd.MultiIndex):
+        return table, errors
+    stats = set(table.columns.get_level_values(-1))
+    if table.columns.nlevels != 2 or not {"mean", "low", "high"} <= stats:
+        raise ValueError(
+            "a table with two column levels must hold (metric, 'mean' | 'low' | 'high'), "
+            f"got {list(table.columns)[:6]}"
+        )
+    if errors is not None:
+        raise ValueError("errors must be None: the table holds its own (low, high) intervals")
+    means, lows, highs = (table.xs(stat, axis=1, level=1) for stat in ("mean", "low", "high"))
+    bounds = {m: list(zip(lows[m], highs[m], strict=True)) for m in means.columns}
+    return means, pd.DataFrame(bounds, index=table.index)
+
+
+def _models_and_settings(index: pd.Index) -> tuple[list[Any], list[Any]]:
+    """The models (bars of one colour each) and the settings (groups of bars), in the table's
+    order; ``[None]`` as the settings of a one-level index."""
+    if index.nlevels == 1:
+        return list(index), [None]
+    if index.nlevels == 2:
+        return list(dict.fromkeys(index.get_level_values(1))), list(
+            dict.fromkeys(index.get_level_values(0))
+        )
+    raise ValueError(f"the table's index must be models or (setting, model), got {index.names}")
+
+
+def _model_colors(models: Sequence[Any]) -> dict[Any, Any]:
+    """tab10 in order (tab20 beyond ten models)."""
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
+    return {model: cmap(i % 20) for i, model in enumerate(models)}
+
+
+def _panel_grid(
+    n_panels: int, ncols: int, n_bars: int, horizontal: bool, grouped: bool
+) -> tuple[Figure, np.ndarray]:
+    """The figure and its ``(rows, cols)`` array of axes, sized to the bars they hold."""
+    import matplotlib.pyplot as plt
+
+    nrows = int(np.ceil(n_panels / ncols))
+    cols = min(ncols, n_panels)
+    if horizontal:
+        return plt.subplots(nrows, cols, figsize=(2.2 + 2.6 * cols, (0.32 * n_bars + 1.0) * nrows),
+                            sharey=True, squeeze=False)  # fmt: skip
+    if grouped:  # bars side by side need wider panels, and room for the legend below
+        return plt.subplots(nrows, cols, figsize=(5.0 * cols, 3.9 * nrows + 0.5), squeeze=False)
+    return plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.2 * nrows), squeeze=False)
+
+
+def _rows_of(frame: pd.DataFrame, setting: Any, models: list[Any]) -> pd.DataFrame:
+    """The rows of one setting, one per model in ``models`` order (all rows for ``None``)."""
+    return frame if setting is None else frame.xs(setting).reindex(models)
+
+
+def _error_extents(values: np.ndarray, cells: Sequence[Any]) -> np.ndarray:
+    """``(2, n)`` distances from each value down to its low and up to its high bound (NaN
+    where a cell holds no ``(low, high)`` pair)."""
+    pairs = [(c[0], c[1]) if isinstance(c, tuple | list) else (np.nan, np.nan) for c in cells]
+    low, high = np.array(pairs, dtype=float).reshape(-1, 2).T
+    return np.vstack([values - low, high - values])
+
+
+def _name_models(ax: Axes, models: list[Any], horizontal: bool) -> None:
+    """The models as tick labels: down the left, first on top, or slanted under the bars."""
+    from matplotlib.ticker import MaxNLocator
+
+    n = len(models)
+    if horizontal:
+        ax.set_yticks(np.arange(n), models)
+        ax.set_ylim(n - 0.5, -0.5)  # the table's first row on top
+        ax.xaxis.set_major_locator(MaxNLocator(4))  # tick labels that do not collide
+        ax.grid(axis="x", alpha=0.3)
+    else:
+        ax.set_xticks(np.arange(n), models, rotation=60, ha="right", fontsize=11)
+
+
+def _legend_of_settings(fig: Figure, settings: list[Any], nrows: int) -> None:
+    """One legend of the settings' hatches, centred below the panels."""
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor="lightgrey", edgecolor="white", label=str(setting),
+                     hatch=SETTING_HATCHES[j % len(SETTING_HATCHES)])
+               for j, setting in enumerate(settings)]  # fmt: skip
+    fig.tight_layout(rect=(0, 0.06 / nrows, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=len(settings), frameon=False)
 
 
 def catalog_frame(
@@ -171,13 +317,13 @@ def catalog_frame(
     return df
 
 
-def _box(ax: Axes, x: float, y: float, text: str, color: str, size: float = 13, **kw) -> plt.Text:
+def _box(ax: Axes, x: float, y: float, text: str, color: str, size: float = 13, **kw) -> Text:
     """A rounded box of text centred at ``(x, y)`` (axes data coordinates)."""
     return ax.text(x, y, text, ha="center", va="center", fontsize=size, linespacing=1.3,
                    bbox={"boxstyle": "round,pad=0.45", "fc": color, "ec": "#555555"}, **kw)  # fmt: skip
 
 
-def _connect(ax: Axes, a: plt.Text, b: plt.Text, style: str = "arc3,rad=0", color: str = "#333333",
+def _connect(ax: Axes, a: Text, b: Text, style: str = "arc3,rad=0", color: str = "#333333",
              lw: float = 1.5) -> None:  # fmt: skip
     """An arrow from box ``a`` to box ``b``, clipped at both boxes' edges."""
     ax.annotate("", xy=b.get_position(), xytext=a.get_position(),
@@ -194,7 +340,7 @@ def plot_reference_architecture(ax: Axes | None = None) -> Axes:
     into the tables), and the click appended to the history, which gives the next state.
     Boxes are 13 pt text, arrows clipped at the box edges, so it reads from the back of a room.
     """
-    ax = _ax(ax, (12.5, 4.2))
+    ax = axes_or_new(ax, (12.5, 4.2))
     boxes = {
         "request": ("request\n(user id)", 0.06, 0.78, "#dddddd"),
         "state": ("state:\nlast 3 movies", 0.22, 0.78, "#c6dbef"),
@@ -257,51 +403,15 @@ def plot_state_decomposition(
         the greedy top-k by merged Q, each entry in the colour of the sub-state that proposed
         it and linked to its row.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 20:
-        raise ValueError(f"k must be an integer in 1..20 (one line per movie), got {k!r}")
-    if isinstance(row_top, bool) or not isinstance(row_top, int) or not 1 <= row_top <= 5:
-        raise ValueError(f"row_top must be an integer in 1..5, got {row_top!r}")
+    k = checks.integer("k", k, 1, 20)  # one line per movie of the merged list
+    row_top = checks.integer("row_top", row_top, 1, 5)
     state = [int(m) for m in state]
     subs = tables.decompose(state)
     recs = tables.recommend(state, k=k)
-    ax = _ax(ax, (12.5, 6.2))
-    palette = ["#c6dbef", "#fdd0a2", "#c7e9c0"]
-    edge = ["#2c7fb8", "#e6550d", "#31a354"]
-    genre = tables.genre_names
-
-    def ys(n: int) -> list[float]:
-        return [0.5] if n == 1 else list(np.linspace(0.8, 0.2, n))
-
-    movie_box = {m: _box(ax, 0.08, y, f"{_short(titles[m], 22)}\n[{genre[tables.genre_of[m]]}]",
-                         "#eeeeee", 11) for m, y in zip(state, ys(len(state)), strict=True)}  # fmt: skip
-    row_box = []
-    for i, (sub, y) in enumerate(zip(subs, ys(len(subs)), strict=True)):
-        kind = "single (nC1)" if len(sub.items) == 1 else "pair (nC2)"
-        names = "\n".join(_short(titles[m], 22) for m in sub.items)
-        box = _box(ax, 0.285, y, f"{genre[sub.genre]} {kind}\n{names}", palette[i % 3], 11)
-        for m in sub.items:
-            _connect(ax, movie_box[m], box, lw=1.2)
-        q = tables.q_row(sub)
-        best = np.argsort(-q, kind="stable")[:row_top]
-        lines = "\n".join(f"{_short(titles[a], 20)}  {q[a]:.2f}" for a in best)
-        row = _box(ax, 0.53, y, f"{genre[sub.genre]} table, row {sub.row:,}\nof "
-                   f"{int(tables.table_rows[sub.genre]):,}; best Q:\n{lines}", palette[i % 3],
-                   11)  # fmt: skip
-        _connect(ax, box, row, lw=1.2)
-        row_box.append(row)
-    ys_list = np.linspace(0.88, 0.06, len(recs))
-    for rank, (item, q, src, y) in enumerate(
-        zip(recs.items, recs.q_values, recs.source, ys_list, strict=True), 1
-    ):
-        color = edge[src % 3] if src >= 0 else "#555555"
-        ax.text(0.72, y, f"{rank:>2}. {_short(titles[item], 23)}", ha="left", va="center",
-                fontsize=11, color=color)  # fmt: skip
-        ax.text(1.02, y, f"{q:.2f}", ha="right", va="center", fontsize=11, color=color)
-        if src >= 0:
-            ax.annotate("", xy=(0.715, y), xytext=row_box[src].get_position(),
-                        arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8, "alpha": 0.6,
-                                    "shrinkA": 0, "shrinkB": 2,
-                                    "patchA": row_box[src].get_bbox_patch()})  # fmt: skip
+    ax = axes_or_new(ax, (12.5, 6.2))
+    movie_box = _draw_state_movies(ax, tables, state, titles)
+    row_box = _draw_substate_rows(ax, tables, subs, titles, movie_box, row_top)
+    _draw_merged_list(ax, recs, titles, row_box)
     for x, head in ((0.08, "state"), (0.285, "sub-states"), (0.53, "table rows"),
                     (0.87, f"merged top {len(recs)}: Q")):  # fmt: skip
         ax.text(x, 0.97, head, ha="center", va="center", fontsize=12, weight="bold")
@@ -310,13 +420,79 @@ def plot_state_decomposition(
     return ax
 
 
+#: Fill and edge colour of each sub-state (and of the movies it proposes), in order.
+_SUBSTATE_FILLS = ("#c6dbef", "#fdd0a2", "#c7e9c0")
+_SUBSTATE_EDGES = ("#2c7fb8", "#e6550d", "#31a354")
+
+
+def _column_heights(n: int) -> list[float]:
+    """Where ``n`` boxes of one column sit: centred for one, spread top to bottom otherwise."""
+    return [0.5] if n == 1 else list(np.linspace(0.8, 0.2, n))
+
+
+def _draw_state_movies(
+    ax: Axes, tables: Any, state: list[int], titles: Sequence[str]
+) -> dict[int, Text]:
+    """Column 1: a box per movie of the state with its primary genre; the boxes by movie."""
+    genre = tables.genre_names
+    return {m: _box(ax, 0.08, y, f"{_short(titles[m], 22)}\n[{genre[tables.genre_of[m]]}]",
+                    "#eeeeee", 11) for m, y in zip(state, _column_heights(len(state)), strict=True)}  # fmt: skip
+
+
+def _draw_substate_rows(
+    ax: Axes,
+    tables: Any,
+    subs: Sequence[Any],
+    titles: Sequence[str],
+    movie_box: dict[int, Text],
+    row_top: int,
+) -> list[Text]:
+    """Columns 2 and 3: each sub-state, linked to its movies, and its table row with the
+    ``row_top`` best Q-values; the row boxes in sub-state order."""
+    genre = tables.genre_names
+    row_box = []
+    for i, (sub, y) in enumerate(zip(subs, _column_heights(len(subs)), strict=True)):
+        fill = _SUBSTATE_FILLS[i % 3]
+        kind = "single (nC1)" if len(sub.items) == 1 else "pair (nC2)"
+        names = "\n".join(_short(titles[m], 22) for m in sub.items)
+        box = _box(ax, 0.285, y, f"{genre[sub.genre]} {kind}\n{names}", fill, 11)
+        for m in sub.items:
+            _connect(ax, movie_box[m], box, lw=1.2)
+        q = tables.q_row(sub)
+        best = np.argsort(-q, kind="stable")[:row_top]
+        lines = "\n".join(f"{_short(titles[a], 20)}  {q[a]:.2f}" for a in best)
+        row = _box(ax, 0.53, y, f"{genre[sub.genre]} table, row {sub.row:,}\nof "
+                   f"{int(tables.table_rows[sub.genre]):,}; best Q:\n{lines}", fill, 11)  # fmt: skip
+        _connect(ax, box, row, lw=1.2)
+        row_box.append(row)
+    return row_box
+
+
+def _draw_merged_list(ax: Axes, recs: Any, titles: Sequence[str], row_box: list[Text]) -> None:
+    """Column 4: the merged top-k with Q-values, each in the colour of the sub-state that
+    proposed it and linked to that sub-state's row."""
+    ys = np.linspace(0.88, 0.06, len(recs))
+    for rank, (item, q, src, y) in enumerate(
+        zip(recs.items, recs.q_values, recs.source, ys, strict=True), 1
+    ):
+        color = _SUBSTATE_EDGES[src % 3] if src >= 0 else "#555555"
+        ax.text(0.72, y, f"{rank:>2}. {_short(titles[item], 23)}", ha="left", va="center",
+                fontsize=11, color=color)  # fmt: skip
+        ax.text(1.02, y, f"{q:.2f}", ha="right", va="center", fontsize=11, color=color)
+        if src >= 0:
+            ax.annotate("", xy=(0.715, y), xytext=row_box[src].get_position(),
+                        arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8, "alpha": 0.6,
+                                    "shrinkA": 0, "shrinkB": 2,
+                                    "patchA": row_box[src].get_bbox_patch()})  # fmt: skip
+
+
 def plot_state_space_growth(
     by_n: pd.DataFrame,
     by_k: pd.DataFrame,
     n_items: int,
     real_genre_bytes: float,
     memory_line: float = 16e9,
-) -> plt.Figure:
+) -> Figure:
     """Notebook 05's three panels: states and dense memory against catalogue size, and states
     against history length.
 
@@ -334,6 +510,8 @@ def plot_state_space_growth(
     memory_line : float
         A machine's memory, drawn as a dashed line (16 GB: a laptop).
     """
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     ax = axes[0]
     ax.plot(by_n.n_items, by_n.ordered_states, "o-", label="ordered states $^nP_3$")
@@ -371,7 +549,7 @@ def plot_q_before_after(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     frame : DataFrame
         Columns ``movie``, ``Q before`` and ``Q after``, one row per listed movie.
     """
-    ax = _ax(ax, (10, 4))
+    ax = axes_or_new(ax, (10, 4))
     x = np.arange(len(frame))
     ax.bar(x - 0.2, frame["Q before"], 0.4, label="before the step", color="#4c72b0")
     ax.bar(x + 0.2, frame["Q after"], 0.4, label="after the step", color="#dd8452")
@@ -383,7 +561,7 @@ def plot_q_before_after(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_stream_curves(curves: dict[float, pd.DataFrame]) -> plt.Figure:
+def plot_stream_curves(curves: dict[float, pd.DataFrame]) -> Figure:
     """Exploitation and exploration along the training stream, one line per epsilon.
 
     Parameters
@@ -392,6 +570,8 @@ def plot_stream_curves(curves: dict[float, pd.DataFrame]) -> plt.Figure:
         :func:`odsc_recsys.training.stream_curve` results (``seen``, ``hit_rate``,
         ``explored``).
     """
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     for eps, c in curves.items():
         axes[0].plot(c["seen"], c["hit_rate"], "o-", ms=4, label=f"epsilon = {eps:g}")
@@ -416,7 +596,7 @@ def plot_hyperparameter_effects(
     reference: object,
     metric: str = "val_HR@10",
     reference_label: str = "the paper's value",
-) -> plt.Figure:
+) -> Figure:
     """One panel per hyperparameter: the mean of ``metric`` over seeds, with error bars from
     the lowest to the highest seed, and a dotted line at the reference value.
 
@@ -431,7 +611,11 @@ def plot_hyperparameter_effects(
     reference_label : str
         What the dotted line is, for the title.
     """
-    summary = effects.groupby(["parameter", "value"], sort=False)[metric].agg(["mean", "min", "max"])
+    import matplotlib.pyplot as plt
+
+    summary = effects.groupby(["parameter", "value"], sort=False)[metric].agg(
+        ["mean", "min", "max"]
+    )
     names = list(dict.fromkeys(effects["parameter"]))
     n_seeds = effects["seed"].nunique() if "seed" in effects else 1
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.6), sharey=True,
@@ -448,3 +632,5 @@ def plot_hyperparameter_effects(
                  f"lowest to the highest (dotted: {reference_label})")  # fmt: skip
     fig.tight_layout()
     return fig
+
+

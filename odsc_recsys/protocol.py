@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
+
 
 def as_history(history: Iterable[int], n_items: int) -> np.ndarray:
     """Validate a history and return it as an int64 array.
@@ -45,22 +47,35 @@ def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] | None = None) -> n
     """Indices of the ``k`` highest scores, best first, skipping ``exclude``.
 
     Ties are broken by the lower index, so the result is deterministic. When fewer than ``k``
-    items remain after exclusion, all of them are returned.
+    items remain after exclusion, all of them are returned. Equal to
+    ``np.argsort(-scores, kind="stable")[:k]`` but O(n + k log k): a partition finds the k-th
+    best value ``v``; the candidates are the indices scoring at least ``v``, in index order;
+    when ties at ``v`` make them more than ``k``, those strictly better than ``v`` stay, then
+    the lowest indices that tie with ``v``. Scores must not be NaN.
     """
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
-    scores = np.asarray(scores, dtype=np.float64).copy()
+    k = checks.count("k", k)
+    scores = np.asarray(scores)
     if exclude is not None:
+        scores = scores.astype(np.float64)  # a copy, safe to mask
         ex = np.asarray(list(exclude) if not isinstance(exclude, np.ndarray) else exclude)
         if ex.size:
             scores[ex.astype(np.int64)] = -np.inf
-    n_valid = int(np.isfinite(scores).sum()) if exclude is not None else scores.size
-    k = min(k, n_valid)
-    if k == 0:
+        k = min(k, int(np.isfinite(scores).sum()))
+    n = len(scores)
+    if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    # A stable sort on the negated scores keeps ties in index order.
-    order = np.argsort(-scores, kind="stable")
-    return order[:k].astype(np.int64)
+    if k >= n:
+        return np.argsort(-scores, kind="stable").astype(np.int64)
+    partitioned = scores.copy()
+    partitioned.partition(n - k)
+    v = partitioned[n - k]  # the k-th largest score
+    candidates = (scores >= v).nonzero()[0]
+    if len(candidates) > k:
+        values = scores[candidates]
+        better = candidates[values > v]
+        ties = candidates[values == v][: k - len(better)]
+        candidates = np.concatenate((better, ties))
+    return candidates[(-scores[candidates]).argsort(kind="stable")].astype(np.int64)
 
 
 class Recommender:
@@ -123,6 +138,30 @@ class Recommender:
         return out
 
 
+def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` best indices of every row, best first, ties by lower index: row-wise
+    ``argsort(-row, kind="stable")[:k]`` in O(m + k log k) per row, as :func:`top_k`.
+
+    The ``k``-th best value ``v`` of each row comes from a partition; a row keeps every entry
+    strictly better than ``v`` and its lowest-indexed ties with ``v``, exactly ``k`` in all;
+    those are then sorted by value, stably, so ties stay in index order.
+    """
+    n_rows, m = scores.shape
+    if k == 0 or n_rows == 0:
+        return np.zeros((n_rows, k), dtype=np.int64)
+    neg = -scores
+    if k >= m:
+        return np.argsort(neg, axis=1, kind="stable").astype(np.int64)
+    kth = np.partition(neg, k - 1, axis=1)[:, k - 1 : k]
+    better = neg < kth
+    ties = neg == kth
+    room = k - better.sum(axis=1, keepdims=True)
+    take = better | (ties & (np.cumsum(ties, axis=1, dtype=np.int32) <= room))
+    cols = np.nonzero(take)[1].reshape(n_rows, k)  # row-major: each row's picks, by index
+    order = np.argsort(np.take_along_axis(neg, cols, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(cols, order, axis=1).astype(np.int64)
+
+
 def top_k_many(
     scores: np.ndarray, k: int, exclude: Sequence[np.ndarray] | None = None
 ) -> np.ndarray:
@@ -131,8 +170,7 @@ def top_k_many(
     Row ``j`` equals ``top_k(scores[j], k, exclude[j])``: best first, ties to the lower index,
     excluded items never listed.
     """
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
+    k = checks.count("k", k)
     masked = np.array(scores, dtype=np.float64)  # a copy
     n, m = masked.shape
     if exclude is not None:
@@ -145,8 +183,7 @@ def top_k_many(
     else:
         n_valid = np.full(n, m)
     kk = min(k, m)
-    order = np.argsort(-masked, axis=1, kind="stable")[:, :kk]
     out = np.full((n, k), -1, dtype=np.int64)
-    out[:, :kk] = order
+    out[:, :kk] = _top_rows(masked, kk)
     out[np.arange(k)[None, :] >= np.minimum(n_valid, k)[:, None]] = -1
     return out

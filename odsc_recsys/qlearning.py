@@ -22,7 +22,6 @@ alone) and :func:`buggy_update_double_counted` reproduce mistakes of the talk's 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -31,6 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from odsc_recsys import checks
 from odsc_recsys.protocol import Recommender, as_history, top_k
 
 __all__ = [
@@ -42,10 +42,6 @@ __all__ = [
     "buggy_explore_argmax_index",
     "buggy_explore_as_coded",
     "buggy_update_double_counted",
-    "check_alpha",
-    "check_epsilon",
-    "check_gamma",
-    "check_probability",
     "epsilon_greedy",
     "epsilon_schedule",
     "exploration_trade_off",
@@ -61,64 +57,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# Validation helpers (shared with the grid world and the multi-table notebooks)
-# --------------------------------------------------------------------------------------------
-def _as_real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    return float(value)
-
-
-def check_gamma(gamma: float) -> float:
-    """Return ``gamma`` as a float if it is a discount factor in ``[0, 1]``.
-
-    Raises
-    ------
-    ValueError
-        If ``gamma`` is not a number, is NaN, or lies outside ``[0, 1]``.
-    """
-    x = _as_real("gamma", gamma)
-    if not 0.0 <= x <= 1.0:  # also false for NaN
-        raise ValueError(f"gamma (discount factor) must be in [0, 1], got {gamma!r}")
-    return x
-
-
-def check_alpha(alpha: float) -> float:
-    """Return ``alpha`` as a float if it is a learning rate in ``(0, 1]``.
-
-    ``alpha = 0`` would never learn, ``alpha > 1`` overshoots the target.
-
-    Raises
-    ------
-    ValueError
-        If ``alpha`` is not a number, is NaN, or lies outside ``(0, 1]``.
-    """
-    x = _as_real("alpha", alpha)
-    if not 0.0 < x <= 1.0:
-        raise ValueError(f"alpha (learning rate) must be in (0, 1], got {alpha!r}")
-    return x
-
-
-def check_probability(value: float, name: str = "probability") -> float:
-    """Return ``value`` as a float if it is a probability in ``[0, 1]`` (NaN is rejected)."""
-    x = _as_real(name, value)
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
-    return x
-
-
-def check_epsilon(epsilon: float) -> float:
-    """Return ``epsilon`` as a float if it is an exploration rate in ``[0, 1]``.
-
-    Raises
-    ------
-    ValueError
-        If ``epsilon`` is not a number, is NaN, or lies outside ``[0, 1]``.
-    """
-    return check_probability(epsilon, "epsilon (exploration rate)")
-
-
-# --------------------------------------------------------------------------------------------
 # The Q-table and action selection
 # --------------------------------------------------------------------------------------------
 def make_q_table(n_states: int, n_actions: int, initial_value: float = 0.0) -> np.ndarray:
@@ -129,13 +67,8 @@ def make_q_table(n_states: int, n_actions: int, initial_value: float = 0.0) -> n
     ValueError
         If a dimension is not a positive integer or ``initial_value`` is not finite.
     """
-    for name, n in (("n_states", n_states), ("n_actions", n_actions)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    value = _as_real("initial_value", initial_value)
-    if not math.isfinite(value):
-        raise ValueError(f"initial_value must be finite, got {initial_value!r}")
-    return np.full((int(n_states), int(n_actions)), value, dtype=np.float64)
+    shape = (checks.positive_int("n_states", n_states), checks.positive_int("n_actions", n_actions))
+    return np.full(shape, checks.real("initial_value", initial_value), dtype=np.float64)
 
 
 def greedy_action(q_row: np.ndarray, rng: np.random.Generator) -> int:
@@ -175,7 +108,7 @@ def epsilon_greedy(q_row: np.ndarray, epsilon: float, rng: np.random.Generator) 
     rng : np.random.Generator
         Source of randomness.
     """
-    epsilon = check_epsilon(epsilon)
+    epsilon = checks.epsilon(epsilon)
     q_row = np.asarray(q_row)
     if should_explore(epsilon, rng):
         return int(rng.integers(q_row.shape[0]))
@@ -205,21 +138,17 @@ def epsilon_schedule(
         ``exponential`` multiplies by a fixed factor each episode (fast early decay, long tail);
         ``linear`` decreases by a fixed step; ``constant`` keeps ``start``.
     """
-    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)):
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
-    if n_episodes < 1:
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
-    start, end = check_epsilon(start), check_epsilon(end)
-    t = np.linspace(0.0, 1.0, int(n_episodes))
+    n_episodes = checks.positive_int("n_episodes", n_episodes)
+    start, end = checks.epsilon(start), checks.epsilon(end)
+    checks.one_of("kind", kind, ("exponential", "linear", "constant"))
+    t = np.linspace(0.0, 1.0, n_episodes)
     if kind == "constant":
-        return np.full(int(n_episodes), start)
+        return np.full(n_episodes, start)
     if kind == "linear":
         return start + (end - start) * t
-    if kind == "exponential":
-        if start == 0.0 or end == 0.0:
-            raise ValueError("an exponential schedule needs start > 0 and end > 0")
-        return start * (end / start) ** t
-    raise ValueError(f"kind must be 'exponential', 'linear' or 'constant', got {kind!r}")
+    if start == 0.0 or end == 0.0:
+        raise ValueError("an exponential schedule needs start > 0 and end > 0")
+    return start * (end / start) ** t
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,12 +160,7 @@ def td_target(reward: float, max_next_q: float, gamma: float, done: bool = False
 
 
 def td_update(
-    q_sa: float,
-    reward: float,
-    max_next_q: float,
-    alpha: float,
-    gamma: float,
-    done: bool = False,
+    q_sa: float, reward: float, max_next_q: float, alpha: float, gamma: float, done: bool = False
 ) -> float:
     """The new value of ``Q(s, a)`` after one Q-learning step (a pure function).
 
@@ -263,7 +187,7 @@ def td_update(
     float
         The updated ``Q(s, a)``.
     """
-    alpha, gamma = check_alpha(alpha), check_gamma(gamma)
+    alpha, gamma = checks.alpha(alpha), checks.gamma(gamma)
     q_sa = float(q_sa)
     return q_sa + alpha * (td_target(reward, max_next_q, gamma, done) - q_sa)
 
@@ -326,18 +250,13 @@ def buggy_explore_as_coded(q_row: np.ndarray, epsilon: float, rng: np.random.Gen
     rng : np.random.Generator
         Source of the uniform draw (``random.uniform(0, 1)`` in the original).
     """
-    epsilon = check_epsilon(epsilon)
+    epsilon = checks.epsilon(epsilon)
     u = rng.uniform(0.0, 1.0)
     return bool(u <= epsilon or buggy_explore_argmax_index(q_row, epsilon))
 
 
 def buggy_update_double_counted(
-    q_sa: float,
-    reward: float,
-    max_next_q: float,
-    alpha: float,
-    gamma: float,
-    done: bool = False,
+    q_sa: float, reward: float, max_next_q: float, alpha: float, gamma: float, done: bool = False
 ) -> float:
     """WRONG, for teaching: ``(1 - alpha) * Q + alpha * (r + gamma * (maxQ' - Q))``.
 
@@ -415,15 +334,12 @@ def train_q_learning(
     record_values : bool
         Keep ``max_a Q(s, a)`` after every episode (for convergence plots).
     """
-    alpha, gamma = check_alpha(alpha), check_gamma(gamma)
-    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)):
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
-    if n_episodes < 1:
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    alpha, gamma = checks.alpha(alpha), checks.gamma(gamma)
+    n_episodes = checks.positive_int("n_episodes", n_episodes)
     if np.ndim(epsilon) == 0:
-        epsilons = np.full(int(n_episodes), check_epsilon(epsilon))  # type: ignore[arg-type]
+        epsilons = np.full(int(n_episodes), checks.epsilon(epsilon))  # type: ignore[arg-type]
     else:
-        epsilons = np.array([check_epsilon(e) for e in epsilon], dtype=np.float64)  # type: ignore[union-attr]
+        epsilons = np.array([checks.epsilon(e) for e in epsilon], dtype=np.float64)  # type: ignore[union-attr]
         if epsilons.shape != (n_episodes,):
             raise ValueError(
                 f"epsilon schedule has {epsilons.size} values, expected one per episode "
@@ -515,10 +431,7 @@ def exploration_trade_off(
     seeds = [int(seed) for seed in seeds]
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
-        raise ValueError(f"window must be a positive integer, got {window!r}")
-    if not 1 <= window <= n_episodes:
-        raise ValueError(f"window must be between 1 and n_episodes ({n_episodes}), got {window}")
+    window = checks.integer("window", window, 1, n_episodes)  # episodes averaged
     optimal = np.asarray(optimal, dtype=bool)
     rooms = np.flatnonzero(optimal.any(axis=1))
     first, last = f"reward, episodes 1-{window}", f"reward, last {window} episodes"
@@ -613,25 +526,18 @@ class SingleTableRecommender(Recommender):
         explore_rule: ExploreRule | None = None,
         update_rule: UpdateRule | Callable[..., float] | None = None,
     ) -> None:
-        if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 1:
-            raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
-        self.n_items = int(n_items)
+        self.n_items = checks.positive_int("n_items", n_items)
         items_arr = as_history(list(items), self.n_items)
         if np.unique(items_arr).size != items_arr.size:
             raise ValueError(f"items must be distinct, got {items_arr.tolist()}")
         if items_arr.size < 4:
             raise ValueError(f"a triple-state table needs at least 4 items, got {items_arr.size}")
         self.items = np.sort(items_arr)
-        self.alpha, self.gamma = check_alpha(alpha), check_gamma(gamma)
-        self.epsilon = check_epsilon(epsilon)
+        self.alpha, self.gamma = checks.alpha(alpha), checks.gamma(gamma)
+        self.epsilon = checks.epsilon(epsilon)
         self.reward, self.penalty = float(reward), float(penalty)
-        n_candidates = self.items.size - 3
-        if isinstance(list_size, bool) or not 1 <= list_size <= n_candidates:
-            raise ValueError(
-                f"list_size must be between 1 and {n_candidates} (items not in the state), "
-                f"got {list_size!r}"
-            )
-        self.list_size = int(list_size)
+        # a list holds only movies outside the state
+        self.list_size = checks.integer("list_size", list_size, 1, self.items.size - 3)
         self.explore_rule: ExploreRule = explore_rule or explore_uniform
         self.update_rule = update_rule or td_update
 
@@ -711,12 +617,7 @@ class SingleTableRecommender(Recommender):
             raise ValueError(
                 f"states must be (n, 3) and targets (n,), got {states.shape} and {targets.shape}"
             )
-        if (
-            isinstance(n_epochs, bool)
-            or not isinstance(n_epochs, (int, np.integer))
-            or n_epochs < 1
-        ):
-            raise ValueError(f"n_epochs must be a positive integer, got {n_epochs!r}")
+        n_epochs = checks.positive_int("n_epochs", n_epochs)
         rows = np.array([self.state_row(s) for s in states], dtype=np.int64)
         next_rows = np.array(
             [self.state_row((s[1], s[2], t)) for s, t in zip(states, targets, strict=True)],

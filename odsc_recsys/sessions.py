@@ -9,14 +9,18 @@ Nothing from a user's future leaks into training.
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from . import checks
 from .catalog import Catalog
 from .datasets import load_movielens
 
@@ -59,8 +63,22 @@ def user_histories(ratings: pd.DataFrame, catalog: Catalog, seed: int = 0) -> di
     }
 
 
+class ParallelArrays:
+    """A dataclass whose fields are equal-length arrays, one row per record.
+
+    Gives its length and the selection of some rows from every field at once.
+    """
+
+    def __len__(self) -> int:
+        return len(getattr(self, fields(self)[0].name))
+
+    def rows(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """``field name -> field[index]`` for every field, in field order."""
+        return {f.name: getattr(self, f.name)[index] for f in fields(self)}
+
+
 @dataclass(frozen=True)
-class Transitions:
+class Transitions(ParallelArrays):
     """Sliding-window transitions: ``states[j]`` (3 movies, oldest first) -> ``targets[j]``.
 
     Attributes
@@ -81,14 +99,9 @@ class Transitions:
     targets: np.ndarray
     positions: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.targets)
-
     def subset(self, mask: np.ndarray) -> Transitions:
         """The transitions selected by a boolean mask or an index array."""
-        return Transitions(
-            self.users[mask], self.states[mask], self.targets[mask], self.positions[mask]
-        )
+        return Transitions(**self.rows(mask))
 
     def prefixes(self, histories: dict[int, np.ndarray]) -> list[np.ndarray]:
         """For each transition, the user's whole history before its target."""
@@ -106,8 +119,7 @@ class Transitions:
 
 def make_transitions(histories: dict[int, np.ndarray], window: int = WINDOW) -> Transitions:
     """Cut every history into ``window`` movies -> next movie, users in sorted order."""
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
+    window = checks.positive_int("window", window)
     users, states, targets, positions = [], [], [], []
     for u in sorted(histories):
         h = np.asarray(histories[u], dtype=np.int64)
@@ -169,9 +181,8 @@ def chronological_split(
     goes wholly to training. The split is a pure function of the histories, which are seeded
     (:func:`user_histories`), so the same seed gives the same split everywhere.
     """
-    for name, frac in (("val_frac", val_frac), ("test_frac", test_frac)):
-        if not (0.0 < frac < 1.0) or math.isnan(frac):
-            raise ValueError(f"{name} must be in (0, 1), got {frac}")
+    val_frac = checks.fraction("val_frac", val_frac)
+    test_frac = checks.fraction("test_frac", test_frac)
     if val_frac + test_frac >= 1.0:
         raise ValueError(f"val_frac + test_frac must be < 1, got {val_frac + test_frac}")
     allt = make_transitions(histories, window)
@@ -205,13 +216,31 @@ def chronological_split(
     )
 
 
-def interaction_matrix(histories: dict[int, np.ndarray], n_items: int) -> sp.csr_matrix:
-    """Binary users x items matrix (rows in sorted user order) of who watched what."""
-    users = sorted(histories)
-    rows = np.concatenate([np.full(len(histories[u]), r) for r, u in enumerate(users)])
-    cols = np.concatenate([histories[u] for u in users]).astype(np.int64)
-    data = np.ones(len(cols), dtype=np.float32)
-    m = sp.csr_matrix((data, (rows, cols)), shape=(len(users), n_items))
+def interaction_matrix(
+    histories: Mapping[int, np.ndarray] | Sequence[np.ndarray],
+    n_items: int,
+    dtype: npt.DTypeLike = np.float32,
+) -> sp.csr_matrix:
+    """Binary users x items matrix of who watched what; a repeated watch counts once.
+
+    Parameters
+    ----------
+    histories : dict or sequence of arrays
+        Catalogue indices per user: a dict gives one row per user in sorted user order, a
+        sequence one row per history in its order.
+    n_items : int
+        Number of columns.
+    dtype : numpy dtype
+        Of the stored ones (float32 is half the memory; the classical models use float64).
+    """
+    if isinstance(histories, Mapping):
+        hists = [histories[u] for u in sorted(histories)]
+    else:
+        hists = list(histories)
+    rows = np.repeat(np.arange(len(hists)), [len(h) for h in hists])
+    cols = np.concatenate(hists).astype(np.int64) if hists else np.zeros(0, dtype=np.int64)
+    data = np.ones(len(cols), dtype=dtype)
+    m = sp.csr_matrix((data, (rows, cols)), shape=(len(hists), int(n_items)))
     m.sum_duplicates()
     m.data[:] = 1.0
     return m
@@ -230,32 +259,36 @@ class TutorialData:
     source: str
 
 
-@lru_cache(maxsize=4)
 def load_tutorial_data(n_items: int = 627, seed: int = 0, source: str = "auto") -> TutorialData:
     """MovieLens-100K restricted to the ``n_items`` most-rated movies, with histories and split.
 
     Every notebook calls this with the defaults, so every model in the tutorial is trained and
     evaluated on the same catalogue (the paper's top 627) and the same split.
+
+    The data is loaded once per setting; each call returns its own deep copy of that load
+    (about 10 ms), so a cell that changes what it got (a history, a DataFrame column) cannot
+    change what a later call returns.
     """
+    return copy.deepcopy(_load_tutorial_data(n_items, seed, source))
+
+
+@lru_cache(maxsize=4)
+def _load_tutorial_data(n_items: int, seed: int, source: str) -> TutorialData:
+    """The one load per setting behind :func:`load_tutorial_data`; never handed out itself."""
     ratings, movies = load_movielens(source=source, progressbar=False)
     full = Catalog.from_movielens(ratings, movies)
     catalog = full.top_n(n_items)
     histories = user_histories(ratings, catalog, seed=seed)
-    return TutorialData(
-        ratings=ratings,
-        movies=movies,
-        full_catalog=full,
-        catalog=catalog,
-        histories=histories,
-        split=chronological_split(histories),
-        source=ratings.attrs.get("source", source),
-    )
+    split = chronological_split(histories)
+    source = ratings.attrs.get("source", source)
+    return TutorialData(ratings, movies, full, catalog, histories, split, source)
 
 
 def states_seen_in(train: Transitions, transitions: Transitions) -> np.ndarray:
     """For each transition, whether its state (as a set of movies: order ignored, as in the
     talk) occurs among the training transitions' states. A full-state Q-table has a trained
     row only where this is True."""
+
     def keys(states: np.ndarray) -> np.ndarray:
         s = np.sort(np.asarray(states, dtype=np.int64), axis=1)
         return (s[:, 0] * 1_000_003 + s[:, 1]) * 1_000_003 + s[:, 2]

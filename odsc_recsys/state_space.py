@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from numbers import Integral
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from . import checks
 
 __all__ = [
     "dense_table_bytes",
@@ -42,6 +44,7 @@ __all__ = [
     "n_combinations",
     "n_permutations",
     "n_states",
+    "pair_rank",
     "per_genre_dense_bytes",
     "rank_combination",
     "rank_pair",
@@ -50,15 +53,6 @@ __all__ = [
     "unrank_pair",
     "unrank_pairs",
 ]
-
-
-def _check_count(value: object, name: str) -> int:
-    """Return ``value`` as a Python int if it is a non-negative integer, else raise."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +70,7 @@ def n_permutations(n: int, k: int) -> int:
     >>> n_permutations(627, 3)
     245313750
     """
-    return math.perm(_check_count(n, "n"), _check_count(k, "k"))
+    return math.perm(checks.count("n", n), checks.count("k", k))
 
 
 def n_combinations(n: int, k: int) -> int:
@@ -87,7 +81,7 @@ def n_combinations(n: int, k: int) -> int:
     >>> n_combinations(627, 3)
     40885625
     """
-    return math.comb(_check_count(n, "n"), _check_count(k, "k"))
+    return math.comb(checks.count("n", n), checks.count("k", k))
 
 
 def n_states(n_items: int, history_length: int = 3, ordered: bool = False) -> int:
@@ -116,7 +110,7 @@ def dense_table_bytes(n_states: int, n_actions: int, dtype: npt.DTypeLike = np.f
     102541147500
     """
     itemsize = np.dtype(dtype).itemsize
-    return _check_count(n_states, "n_states") * _check_count(n_actions, "n_actions") * itemsize
+    return checks.count("n_states", n_states) * checks.count("n_actions", n_actions) * itemsize
 
 
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -144,7 +138,7 @@ def format_bytes(n_bytes: float, digits: int = 4) -> str:
 
 def genre_table_rows(n_genre_items: int) -> int:
     """Rows of one per-genre Q-table: its single-movie (nC1) plus pair (nC2) sub-states."""
-    n = _check_count(n_genre_items, "n_genre_items")
+    n = checks.count("n_genre_items", n_genre_items)
     return n + math.comb(n, 2)
 
 
@@ -171,8 +165,8 @@ def genre_combination_table_count(n_genres: int = 10, max_genres: int = 3) -> in
     ``sum_{k=1}^{max_genres} C(n_genres, k)``; for the paper's 10 genres and 3 genres per
     movie that is 10 + 45 + 120 = 175 tables.
     """
-    n = _check_count(n_genres, "n_genres")
-    m = _check_count(max_genres, "max_genres")
+    n = checks.count("n_genres", n_genres)
+    m = checks.count("max_genres", max_genres)
     return sum(math.comb(n, k) for k in range(1, m + 1))
 
 
@@ -202,9 +196,9 @@ def growth_with_items(
     actions). Counts are float64 so that they can be plotted on a log axis even when they exceed
     the int64 range; use :func:`n_permutations` / :func:`n_combinations` for exact values.
     """
-    k = _check_count(history_length, "history_length")
+    k = checks.count("history_length", history_length)
     itemsize = np.dtype(dtype).itemsize
-    rows = [_growth_row(_check_count(n, "n_items"), k, itemsize) for n in n_values]
+    rows = [_growth_row(checks.count("n_items", n), k, itemsize) for n in n_values]
     return pd.DataFrame(rows)
 
 
@@ -215,15 +209,25 @@ def growth_with_history(
 
     Same columns as :func:`growth_with_items`, one row per history length.
     """
-    n = _check_count(n_items, "n_items")
+    n = checks.count("n_items", n_items)
     itemsize = np.dtype(dtype).itemsize
-    rows = [_growth_row(n, _check_count(k, "history_length"), itemsize) for k in history_lengths]
+    rows = [_growth_row(n, checks.count("history_length", k), itemsize) for k in history_lengths]
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------
 # Combinatorial number system (colex order)
 # ---------------------------------------------------------------------------------------------
+
+
+def pair_rank(lo: Any, hi: Any) -> Any:
+    """Colex rank ``C(hi, 2) + lo`` of the pair ``{lo, hi}``, ``lo < hi``, unchecked.
+
+    The one copy of the formula: :func:`rank_pair` and :func:`rank_pairs` check their input
+    and call it; the Q-tables' layout calls it on plain ints and on int arrays alike, and the
+    compiled kernels compile it.
+    """
+    return hi * (hi - 1) // 2 + lo
 
 
 def rank_pair(i: int, j: int) -> int:
@@ -234,13 +238,11 @@ def rank_pair(i: int, j: int) -> int:
     >>> [rank_pair(0, 1), rank_pair(0, 2), rank_pair(1, 2), rank_pair(0, 3)]
     [0, 1, 2, 3]
     """
-    i = _check_count(i, "i")
-    j = _check_count(j, "j")
+    i = checks.count("i", i)
+    j = checks.count("j", j)
     if i == j:
         raise ValueError(f"a pair needs two different items, got {i} twice")
-    if i > j:
-        i, j = j, i
-    return j * (j - 1) // 2 + i
+    return pair_rank(min(i, j), max(i, j))
 
 
 def unrank_pair(rank: int) -> tuple[int, int]:
@@ -249,7 +251,7 @@ def unrank_pair(rank: int) -> tuple[int, int]:
     O(1): ``j`` is the largest integer with ``C(j, 2) <= rank``, found with an exact integer
     square root.
     """
-    r = _check_count(rank, "rank")
+    r = checks.count("rank", rank)
     j = (1 + math.isqrt(1 + 8 * r)) // 2
     return r - j * (j - 1) // 2, j
 
@@ -262,9 +264,7 @@ def rank_pairs(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         raise ValueError("pair members must be non-negative integers")
     if np.any(i == j):
         raise ValueError("a pair needs two different items")
-    lo = np.minimum(i, j)
-    hi = np.maximum(i, j)
-    return hi * (hi - 1) // 2 + lo
+    return pair_rank(np.minimum(i, j), np.maximum(i, j))
 
 
 def unrank_pairs(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -290,7 +290,7 @@ def rank_combination(items: Iterable[int]) -> int:
     >>> rank_combination([0, 1, 2]), rank_combination([0, 1, 3]), rank_combination([2, 1, 3])
     (0, 1, 3)
     """
-    values = [_check_count(c, "item") for c in items]
+    values = [checks.count("item", c) for c in items]
     combo = sorted(values)
     if len(set(combo)) != len(combo):
         raise ValueError(f"a combination needs distinct items, got {values}")
@@ -303,8 +303,8 @@ def unrank_combination(rank: int, k: int) -> tuple[int, ...]:
     Greedy decoding from the largest element down: ``c_{k-1}`` is the largest ``c`` with
     ``C(c, k) <= rank``, and so on. ``O(k log rank)`` arithmetic, no list of combinations.
     """
-    r = _check_count(rank, "rank")
-    k = _check_count(k, "k")
+    r = checks.count("rank", rank)
+    k = checks.count("k", k)
     if k == 0:
         if r != 0:
             raise ValueError(f"the only 0-combination has rank 0, got rank {r}")

@@ -3,8 +3,8 @@
 The paper's training loop, for each logged transition (state = last 3 movies, next movie):
 recommend a list from the state (epsilon-greedy); if the movie the user really watched next is
 missing, append it; reward it, penalise the rest; update every sub-state. That loop is
-:func:`odsc_recsys.multi_table.replay_train` (readable) and
-:func:`odsc_recsys.compiled.replay_train_fast` (compiled, bit-identical). This module wraps
+:func:`odsc_recsys.qtables.replay_train` (readable) and
+:func:`odsc_recsys.qtables.replay_train_fast` (compiled, bit-identical). This module wraps
 it with what an experiment needs: hyperparameter sets, epochs with a progress bar, a
 validation learning curve, and a small seeded grid search that never sees the test split.
 
@@ -25,17 +25,16 @@ what the agent recommended, so the agent never steers a user (notebook 08 lets i
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from . import checks
 from .catalog import Catalog
-from .compiled import replay_train_fast
 from .metrics import evaluate
-from .multi_table import GenreQTables, check_rules, replay_train
-from .qlearning import check_alpha, check_epsilon, check_gamma
+from .qtables import GenreQTables, check_rules, replay_train, replay_train_fast
 from .sessions import Transitions
 
 
@@ -46,7 +45,7 @@ class TrainConfig:
     The defaults are the paper's as-published values: alpha 0.8, gamma 0.4, epsilon 0.3,
     reward 15, penalty 5, lists of 10, and the paper's replay rule. The last three fields
     switch on the rules of the talk's code, one by one (see
-    :func:`~odsc_recsys.multi_table.replay_train`): ``one_per_substate`` (each sub-state
+    :func:`~odsc_recsys.qtables.replay_train`): ``one_per_substate`` (each sub-state
     proposes one movie instead of a merged list of ``k``), ``proposer_only`` (a movie updates
     only the sub-state that proposed it) and ``bootstrap_ignored=False`` (an ignored movie's
     target has no future-value term).
@@ -66,18 +65,14 @@ class TrainConfig:
     bootstrap_ignored: bool = True
 
     def __post_init__(self) -> None:
-        check_alpha(self.alpha)
-        check_gamma(self.gamma)
-        check_epsilon(self.epsilon)
+        checks.alpha(self.alpha)
+        checks.gamma(self.gamma)
+        checks.epsilon(self.epsilon)
         check_rules(self.one_per_substate, self.proposer_only, self.bootstrap_ignored)
-        for name in ("reward", "penalty"):
-            value = getattr(self, name)
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if not isinstance(self.k, int | np.integer) or self.k < 1:
-            raise ValueError(f"k must be a positive integer, got {self.k!r}")
-        if not isinstance(self.epochs, int | np.integer) or self.epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        checks.real("reward", self.reward, 0.0)
+        checks.real("penalty", self.penalty, 0.0)
+        checks.positive_int("k", self.k)
+        checks.positive_int("epochs", self.epochs)
 
     def with_(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
@@ -181,11 +176,35 @@ def train(
             "explored": float(stats["explored"].iloc[0]),
         }
         if val is not None:
-            m = evaluate(tables.as_recommender(), val, k=config.k, histories=histories)
-            row[f"val_HR@{config.k}"] = float(m[f"HR@{config.k}"].iloc[0])
-            row[f"val_NDCG@{config.k}"] = float(m[f"NDCG@{config.k}"].iloc[0])
+            row.update(_validation_scores(tables, val, config.k, histories))
         rows.append(row)
     return tables, pd.DataFrame(rows)
+
+
+def _validation_scores(
+    tables: GenreQTables,
+    val: Transitions,
+    k: int,
+    histories: Mapping[int, np.ndarray] | None = None,
+) -> dict[str, float]:
+    """``{"val_HR@k": ..., "val_NDCG@k": ...}`` of the tables' greedy lists on ``val``.
+
+    The one scoring of every training run here (the learning curve of :func:`train`, each
+    point of :func:`grid_search` and :func:`sweep`), through
+    :func:`~odsc_recsys.metrics.evaluate`, so that seen movies are excluded as for every
+    other model when ``histories`` is given.
+    """
+    m = evaluate(tables.as_recommender(), val, k=k, histories=histories)
+    return {f"val_HR@{k}": float(m[f"HR@{k}"].iloc[0]),
+            f"val_NDCG@{k}": float(m[f"NDCG@{k}"].iloc[0])}  # fmt: skip
+
+
+def _check_hyperparameters(names: Iterable[str]) -> None:
+    """Refuse names that are not fields of :class:`TrainConfig` (a typo would sweep nothing)."""
+    fields = sorted(TrainConfig.__dataclass_fields__)
+    unknown = sorted(set(names) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown hyperparameter(s) {unknown}: choose from {fields}")
 
 
 def grid_search(
@@ -215,25 +234,15 @@ def grid_search(
         One row per configuration with its fields and ``val_HR@k``, ``val_NDCG@k``, sorted by
         decreasing HR then NDCG.
     """
-    unknown = sorted(set(grid) - set(TrainConfig.__dataclass_fields__))
-    if unknown:
-        raise ValueError(
-            f"unknown hyperparameter(s) {unknown}: choose from {sorted(TrainConfig.__dataclass_fields__)}"
-        )
+    _check_hyperparameters(grid)
     names = list(grid)
     rows = []
     for values in itertools.product(*(grid[n] for n in names)):
         config = base.with_(**dict(zip(names, values, strict=True)))
         tables, _ = train(catalog, train_transitions, config, np.random.default_rng(seed),
                           fast=fast)  # fmt: skip
-        m = evaluate(tables.as_recommender(), val, k=config.k, histories=histories)
-        rows.append(
-            {
-                **dict(zip(names, values, strict=True)),
-                f"val_HR@{config.k}": float(m[f"HR@{config.k}"].iloc[0]),
-                f"val_NDCG@{config.k}": float(m[f"NDCG@{config.k}"].iloc[0]),
-            }
-        )
+        scores = _validation_scores(tables, val, config.k, histories)
+        rows.append({**dict(zip(names, values, strict=True)), **scores})
     k = base.k
     return (
         pd.DataFrame(rows)
@@ -274,15 +283,11 @@ def sweep(
         A long table: ``parameter``, ``value`` (and ``seed`` when ``seeds`` is given),
         ``val_HR@k``, ``val_NDCG@k``.
     """
-    unknown = sorted(set(values) - set(TrainConfig.__dataclass_fields__))
-    if unknown:
-        raise ValueError(
-            f"unknown hyperparameter(s) {unknown}: choose from {sorted(TrainConfig.__dataclass_fields__)}"
-        )
+    _check_hyperparameters(values)
     if seeds is not None and (len(seeds) == 0 or len(set(seeds)) != len(seeds)):
         raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)!r}")
     k = base.k
-    scores: dict[tuple[TrainConfig, int | None], tuple[float, float]] = {}
+    scores: dict[tuple[TrainConfig, int | None], dict[str, float]] = {}
     rows = []
     for name, vals in values.items():
         for value in vals:
@@ -292,13 +297,11 @@ def sweep(
                 if key not in scores:
                     tables, _ = train(catalog, train_transitions, config,
                                       np.random.default_rng(s), fast=fast)  # fmt: skip
-                    m = evaluate(tables.as_recommender(), val, k=k, histories=histories)
-                    scores[key] = (float(m[f"HR@{k}"].iloc[0]), float(m[f"NDCG@{k}"].iloc[0]))
-                hr, ndcg = scores[key]
+                    scores[key] = _validation_scores(tables, val, k, histories)
                 row = {"parameter": name, "value": value}
                 if seeds is not None:
                     row["seed"] = s
-                rows.append({**row, f"val_HR@{k}": hr, f"val_NDCG@{k}": ndcg})
+                rows.append({**row, **scores[key]})
     return pd.DataFrame(rows)
 
 
@@ -362,8 +365,7 @@ def stream_curve(
     DataFrame
         ``seen`` (transitions replayed so far), ``epoch``, ``hit_rate``, ``explored``.
     """
-    if chunk < 1:
-        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    chunk = checks.positive_int("chunk", chunk)
     step = replay_train_fast if fast else replay_train
     tables = make_tables(catalog, config)
     rows, seen = [], 0

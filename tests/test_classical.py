@@ -182,7 +182,7 @@ def test_long_histories_score_bit_identically_alone_and_in_a_batch():
 
 def test_recommend_many_rejects_negative_k_and_unknown_ids():
     model = fitted(ItemKNN())
-    with pytest.raises(ValueError, match="k must be >= 0"):
+    with pytest.raises(ValueError, match="k must be a non-negative integer, got -1"):
         model.recommend_many([[1]], -1)
     with pytest.raises(ValueError, match="unknown item index 12"):
         model.recommend_many([[1], [12]], 3)
@@ -443,11 +443,25 @@ def test_hybrid_places_a_movie_nobody_watched_through_its_content():
     assert hybrid.score(history)[7] == pytest.approx(0.1)  # content weight x best content score
 
 
-def test_hybrid_rejects_bad_components():
-    with pytest.raises(ValueError, match="must be a Recommender"):
-        Hybrid([("popularity", 1.0)])
-    with pytest.raises(ValueError, match="at least one"):
-        Hybrid([])
+def test_hybrid_rejects_bad_components_at_fit():
+    bad = [
+        (Hybrid([("popularity", 1.0)]), "must be a Recommender"),
+        (Hybrid([]), "at least one"),
+        (Hybrid([(Popularity(), -0.5)]), r"component weight must be .*, got -0\.5"),
+    ]
+    for model, message in bad:  # construction only stores
+        with pytest.raises(ValueError, match=message):
+            model.fit(random_histories(), N_ITEMS, catalog=small_catalog())
+
+
+def test_hybrid_default_components_are_fresh_models_fitted_at_fit():
+    a, b = Hybrid(), Hybrid()
+    assert a.get_params() == {"components": None}
+    fitted(a)
+    fitted(b)
+    assert [(type(m), w) for m, w in a.components_] == [(ContentBased, 0.1), (ItemKNN, 0.9)]
+    assert a.components_[1][0] is not b.components_[1][0]  # no model shared between hybrids
+    assert a.components_[1][0].popularity_ is not None  # fitted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,19 +506,122 @@ def test_markov_state_weights_decay_from_the_most_recent_movie():
 @pytest.mark.parametrize(
     ("factory", "message"),
     [
-        (lambda: UserKNN(n_neighbours=0), "n_neighbours must be a positive integer"),
-        (lambda: ItemKNN(shrink=-1.0), "shrink must be >= 0"),
-        (lambda: ItemKNN(recency_decay=0.0), r"recency_decay must lie in \(0, 1\]"),
-        (lambda: ContentBased(recency_decay=1.5), r"recency_decay must lie in \(0, 1\]"),
-        (lambda: MatrixFactorization(reg=0.0), "reg must be > 0"),
-        (lambda: MatrixFactorization(n_factors=2.5), "n_factors must be a positive integer"),
-        (lambda: MarkovChain(n_last=0), "n_last must be a positive integer"),
-        (lambda: MarkovChain(smoothing=-1), "smoothing must be >= 0"),
+        (lambda: UserKNN(n_neighbours=0), "n_neighbours must be a positive integer, got 0"),
+        (lambda: ItemKNN(n_neighbours=2.5), "n_neighbours must be a positive integer or None"),
+        (lambda: ItemKNN(shrink=-1.0), r"shrink must be a finite number >= 0, got -1\.0"),
+        (lambda: ItemKNN(recency_decay=0.0), r"recency_decay must be .* in \(0, 1\], got 0\.0"),
+        (
+            lambda: ContentBased(recency_decay=1.5),
+            r"recency_decay must be .* in \(0, 1\], got 1\.5",
+        ),
+        (lambda: ContentBased(title_weight=-1), r"title_weight must be .* >= 0, got -1"),
+        (
+            lambda: MatrixFactorization(reg=0.0),
+            r"reg must be a finite number > 0, got 0\.0",
+        ),
+        (
+            lambda: MatrixFactorization(n_factors=2.5),
+            "n_factors must be a positive integer, got 2.5",
+        ),
+        (lambda: MatrixFactorization(n_iterations=0), "n_iterations must be a positive integer"),
+        (lambda: MatrixFactorization(confidence=float("nan")), "confidence must be .*, got nan"),
+        (lambda: MarkovChain(n_last=0), "n_last must be a positive integer, got 0"),
+        (lambda: MarkovChain(decay=2), r"decay must be .* in \(0, 1\], got 2"),
+        (lambda: MarkovChain(smoothing=-1), r"smoothing must be .* >= 0, got -1"),
     ],
 )
-def test_bad_parameters_raise_naming_the_parameter(factory, message):
+def test_bad_parameters_raise_at_fit_naming_the_parameter(factory, message):
+    model = factory()  # scikit-learn's convention: __init__ only stores, fit checks
     with pytest.raises(ValueError, match=message):
-        factory()
+        model.check_params()
+    with pytest.raises(ValueError, match=message):
+        model.fit(random_histories(), N_ITEMS, catalog=small_catalog())
+    assert model.popularity_ is None  # nothing was fitted
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters: get_params, set_params and repr from the __init__ signature
+# ---------------------------------------------------------------------------------------------
+
+#: The defaults of each model, as get_params returns them.
+DEFAULT_PARAMS = {
+    Popularity: {},
+    ContentBased: {"genre_weight": 1.0, "title_weight": 0.5, "recency_decay": 0.5},
+    UserKNN: {"n_neighbours": 20, "shrink": 0.0, "recency_decay": 0.85},
+    ItemKNN: {"n_neighbours": None, "shrink": 0.0, "recency_decay": 0.5},
+    MatrixFactorization: {
+        "n_factors": 32,
+        "reg": 1.0,
+        "confidence": 40.0,
+        "n_iterations": 10,
+        "recency_decay": 0.8,
+        "rng": 0,
+    },  # fmt: skip
+    MarkovChain: {"n_last": 3, "decay": 1.0, "smoothing": 10.0},
+    Hybrid: {"components": None},
+}
+
+
+@pytest.mark.parametrize("cls", list(DEFAULT_PARAMS), ids=lambda c: c.__name__)
+def test_get_params_are_the_init_arguments(cls):
+    assert cls().get_params() == DEFAULT_PARAMS[cls]
+    assert cls.param_names() == list(DEFAULT_PARAMS[cls])
+    # what was given, unchanged (checking and converting is fit's job)
+    given = {name: f"value of {name}" for name in DEFAULT_PARAMS[cls]}
+    assert cls(**given).get_params() == given
+
+
+def test_get_params_of_models_built_with_arguments():
+    rng = np.random.default_rng(3)
+    mf = MatrixFactorization(n_factors=4, reg=0.5, rng=rng)
+    assert mf.get_params() == {"n_factors": 4, "reg": 0.5, "confidence": 40.0,
+                               "n_iterations": 10, "recency_decay": 0.8, "rng": rng}  # fmt: skip
+    assert MarkovChain(n_last=1, smoothing=2.0).get_params() == {
+        "n_last": 1, "decay": 1.0, "smoothing": 2.0}  # fmt: skip
+    components = [(Popularity(), 1.0)]
+    assert Hybrid(components).get_params()["components"] is components
+
+
+def test_set_params_changes_what_the_next_fit_uses():
+    model = ItemKNN()
+    assert model.set_params(n_neighbours=2, shrink=1.0) is model
+    assert model.get_params() == {"n_neighbours": 2, "shrink": 1.0, "recency_decay": 0.5}
+    fitted(model)
+    assert ((model.similarity_ > 0).sum(axis=1) <= 2).all()  # two neighbours kept per item
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['n_neighbors'\] of ItemKNN"):
+        model.set_params(n_neighbors=3)
+    model.set_params(recency_decay=0.0)  # stored as given ...
+    with pytest.raises(ValueError, match="recency_decay"):  # ... and refused at fit
+        fitted(model)
+
+
+def test_a_params_round_trip_rebuilds_an_equal_model():
+    original = UserKNN(n_neighbours=3, shrink=2.0, recency_decay=0.9)
+    clone = UserKNN(**original.get_params())
+    query = [1, 2, 3]
+    np.testing.assert_array_equal(fitted(original).score(query), fitted(clone).score(query))
+
+
+@pytest.mark.parametrize(
+    ("model", "text"),
+    [
+        (Popularity(), "Popularity()"),
+        (ContentBased(), "ContentBased(genre_weight=1.0, title_weight=0.5, recency_decay=0.5)"),
+        (UserKNN(), "UserKNN(n_neighbours=20, shrink=0.0, recency_decay=0.85)"),
+        (ItemKNN(), "ItemKNN(n_neighbours=None, shrink=0.0, recency_decay=0.5)"),
+        (MatrixFactorization(rng=np.random.default_rng(0)),  # the generator is not shown
+         "MatrixFactorization(n_factors=32, reg=1.0, confidence=40.0, n_iterations=10, "
+         "recency_decay=0.8)"),
+        (Hybrid(), "Hybrid(components=[('Content-based', 0.1), ('Item-kNN', 0.9)])"),
+        (Hybrid([(Popularity(), 0.3), (MarkovChain(n_last=1), 0.7)]),
+         "Hybrid(components=[('Popularity', 0.3), ('Markov chain', 0.7)])"),
+        (MarkovChain(), "MarkovChain(n_last=3, decay=1.0, smoothing=10.0)"),
+        (ItemKNN(n_neighbours=5, shrink=2), "ItemKNN(n_neighbours=5, shrink=2, recency_decay=0.5)"),
+    ],
+)  # fmt: skip
+def test_repr_shows_the_parameters_as_notebook_01_prints_them(model, text):
+    assert repr(model) == text
+    assert repr(fitted(model)) == text  # fitting changes no parameter
 
 
 # ---------------------------------------------------------------------------------------------

@@ -288,11 +288,20 @@ def test_argparse_errors_exit_2(capsys, argv, message):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "dqn", "--gamma", "1.0"], "--gamma must be a real number in [0, 1), got 1.0"),
-        (["--model", "sqn", "--gamma", "-0.1"], "--gamma must be a real number in [0, 1), got -0.1"),
+        (
+            ["--model", "dqn", "--gamma", "1.0"],
+            "--gamma must be a finite number in [0, 1), got 1.0",
+        ),
+        (
+            ["--model", "sqn", "--gamma", "-0.1"],
+            "--gamma must be a finite number in [0, 1), got -0.1",
+        ),
         (["--model", "dueling", "--hidden", "0"], "--hidden must be an integer in [1, 65536]"),
         (["--model", "dqn", "--embed-dim", "0"], "--embed-dim must be an integer in [1, 4096]"),
-        (["--model", "supervised", "--learning-rate", "0"], "--learning-rate must be in (0, 1]"),
+        (
+            ["--model", "supervised", "--learning-rate", "0"],
+            "--learning-rate must be a finite number in (0, 1], got 0.0",
+        ),
         (["--model", "dqn", "--batch-size", "0"], "--batch-size must be an integer in"),
         (["--model", "dqn", "--max-epochs", "0"], "--max-epochs must be an integer in"),
         (["--model", "dqn", "--patience", "0"], "--patience must be an integer in"),

@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from odsc_recsys.compiled import HAVE_NUMBA, recommend_batch, replay_train_fast
-from odsc_recsys.multi_table import FullStateQTable, GenreQTables, replay_train
 from odsc_recsys.protocol import Recommender
+from odsc_recsys.qtables import (
+    HAVE_NUMBA,
+    FullStateQTable,
+    GenreQTables,
+    recommend_batch,
+    replay_train,
+    replay_train_fast,
+)
 from odsc_recsys.sessions import Transitions, make_transitions
 
 pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
@@ -76,7 +82,7 @@ def test_fast_replay_into_sparse_tables_continues_any_training():
     assert_same_tables(tables["dense"], tables["sparse"])
     sparse = tables["sparse"]
     for g in range(sparse.n_tables):
-        for entries in sparse._store.rows[g].values():  # sorted, unique, in range
+        for entries in sparse.store.rows[g].values():  # sorted, unique, in range
             cols = entries["col"].tolist()
             assert cols == sorted(set(cols)) and all(0 <= c < 40 for c in cols)
 
@@ -165,12 +171,12 @@ def test_dense_tables_are_trained_in_place_and_copies_fall_back(tmp_path):
     codes = genre_codes(20, 3, 4)
     data = planted_data(20, 15, 20, 4)
     fresh = GenreQTables(codes, list("abc"))
-    assert fresh._store.flat() is not None  # one array behind every table: no copy
+    assert fresh.store.flat() is not None  # one array behind every table: no copy
     replay_train_fast(fresh, data.subset(np.arange(50)), 1, np.random.default_rng(0))
     # a deep copy and a loaded file no longer share one array: the compiled path copies
     copied = copy.deepcopy(fresh)
     loaded = GenreQTables.load(fresh.save(tmp_path / "t.npz"))
-    assert copied._store.flat() is None and loaded._store.flat() is None
+    assert copied.store.flat() is None and loaded.store.flat() is None
     reference = copy.deepcopy(fresh)
     rest = data.subset(np.arange(50, len(data)))
     replay_train(reference, rest, 1, np.random.default_rng(1))

@@ -810,6 +810,34 @@ def test_bad_hyperparameters_are_rejected_naming_the_value(field, value, shown):
         NetConfig().with_(**{field: value})
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"gamma": 1.0}, "gamma must be a finite number in [0, 1), got 1.0"),
+        ({"learning_rate": 0}, "learning_rate must be a finite number in (0, 1], got 0"),
+        ({"negative_weight": 2e6}, "negative_weight must be a finite number in (0, 1e+06], got"),
+        ({"hidden": 0}, "hidden must be an integer in [1, 65536], got 0"),
+        ({"k": 0}, "k must be a positive integer, got 0"),
+        ({"target_update": "soft"}, "target_update must be one of 'copy', 'polyak', got 'soft'"),
+        ({"dueling": 1}, "dueling must be True or False, got 1"),
+    ],
+)
+def test_config_messages_say_what_is_allowed(changes, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        NetConfig(**changes)
+
+
+def test_config_stores_plain_python_values():
+    config = NetConfig(gamma=np.float32(0.25), hidden=np.int64(8), double=np.bool_(False))
+    assert (config.gamma, config.hidden, config.double) == (0.25, 8, False)
+    assert [type(v) for v in (config.gamma, config.hidden, config.double)] == [float, int, bool]
+
+
+def test_step_function_names_the_known_kinds():
+    with pytest.raises(ValueError, match="kind must be one of 'dqn', 'sqn', 'supervised', got 'x'"):
+        trainer.step_function("x", 0.5, True, 0.01)
+
+
 def test_config_fields_and_round_trip():
     with pytest.raises(ValueError, match="learnng_rate"):
         NetConfig().with_(learnng_rate=0.1)
@@ -926,6 +954,13 @@ def test_other_fit_arguments_are_checked(planted):
 def test_an_unfitted_model_says_fit(call):
     with pytest.raises(RuntimeError, match=r"fit\("):
         call(DQNRecommender(TINY))
+
+
+def test_fitted_params_are_the_trained_weights_or_say_fit(fitted):
+    model = fitted["dqn"]
+    assert model.fitted_params() is model.params
+    with pytest.raises(RuntimeError, match=r"^DQN is not fitted yet: call fit\("):
+        DQNRecommender(TINY).fitted_params()
 
 
 def test_recommending_from_an_unfitted_model_says_fit():
@@ -1260,6 +1295,10 @@ def test_agent_arguments_are_checked(logged_dqn):
         QNetworkAgent(logged_dqn, pad=8, epsilon=float("nan"))
     with pytest.raises(ValueError, match="batch_size.*0"):
         QNetworkAgent(logged_dqn, pad=8, batch_size=0)
+    with pytest.raises(ValueError, match="buffer_size must be a positive integer, got 2.5"):
+        QNetworkAgent(logged_dqn, pad=8, buffer_size=2.5)
+    with pytest.raises(ValueError, match="update_every must be a positive integer, got True"):
+        QNetworkAgent(logged_dqn, pad=8, update_every=True)
     with pytest.raises(TypeError, match="DQNRecommender"):
         QNetworkAgent(SupervisedRecommender(TINY), pad=8)
 
@@ -1271,6 +1310,7 @@ def click_step(agent: QNetworkAgent) -> None:
 def test_agent_learns_only_once_a_batch_is_stored(logged_dqn):
     agent = QNetworkAgent(logged_dqn, pad=8, k=2, batch_size=5, update_every=1)
     start = agent.params
+    assert start is logged_dqn.fitted_params() and agent.target is start
     for _ in range(4):
         click_step(agent)
         assert agent.params is start and agent.updates == 0

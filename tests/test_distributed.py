@@ -1,9 +1,9 @@
 """Tests of the sharded Q-tables: equivalence with GenreQTables, staleness, balance, recovery.
 
-Most tests run the round protocol in process (``in_process=True``: the same driver and shard
-code without Dask), which is fast enough for property tests. The cluster tests share one
-module-scoped ``LocalCluster`` (two worker processes) and connect to it by address; the
-shutdown test starts and stops its own.
+Most tests run the round protocol in process (``ClusterConfig(in_process=True)``: the same
+driver and shard code without Dask), which is fast enough for property tests. The cluster
+tests share one module-scoped ``LocalCluster`` (two worker processes) and connect to it by
+address; the shutdown test starts and stops its own.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from odsc_recsys.distributed import (
+    CheckpointConfig,
+    ClusterConfig,
     DistributedQTables,
     QTableShard,
-    SubStateIndex,
     plan_shards,
 )
 from odsc_recsys.metrics import evaluate
-from odsc_recsys.multi_table import GenreQTables, replay_train
+from odsc_recsys.qtables import GenreLayout, GenreQTables, replay_train
 
 # A small catalogue: 30 movies in 5 genres of unequal size (sizes 11, 8, 6, 4, 1).
 GENRE_OF = np.array([0] * 11 + [1] * 8 + [2] * 6 + [3] * 4 + [4])[
@@ -35,6 +36,11 @@ GENRE_OF = np.array([0] * 11 + [1] * 8 + [2] * 6 + [3] * 4 + [4])[
 ]
 NAMES = ["Drama", "Comedy", "Action", "Horror", "War"]
 N_ITEMS = len(GENRE_OF)
+
+
+def in_process(n_shards: int | None = None) -> ClusterConfig:
+    """The round protocol without Dask (shards as plain objects in this process)."""
+    return ClusterConfig(in_process=True, n_shards=n_shards)
 
 
 def transitions(n: int, seed: int, n_items: int = N_ITEMS, width: int = 3) -> SimpleNamespace:
@@ -70,7 +76,7 @@ def stale_reference(
         for state, actions, clicked, future in planned:
             target = np.where(actions == clicked, 15.0, -5.0) + live.gamma * future
             for sub in live.decompose(state):
-                row = live._store.writable_row(sub.genre, sub.row)  # white box: write a row
+                row = live.store.writable_row(sub.genre, sub.row)  # white box: write a row
                 old = row[actions]
                 row[actions] = old + live.alpha * (target - old)
     return live
@@ -83,7 +89,7 @@ def stale_reference(
 @settings(max_examples=60, deadline=None)
 def test_substate_ids_match_genre_tables_decompose(seed, width):
     tables = GenreQTables(GENRE_OF, NAMES, storage="lazy")
-    index = SubStateIndex(tables)
+    index = tables.layout  # the global row ids the driver sends to the shards
     rng = np.random.default_rng(seed)
     *state, clicked = rng.choice(N_ITEMS, width + 1, replace=False).tolist()
     subs = tables.decompose(state)
@@ -98,7 +104,7 @@ def test_substate_ids_match_genre_tables_decompose(seed, width):
 @given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(1, 40))
 @settings(max_examples=40, deadline=None)
 def test_batch_decomposition_matches_one_at_a_time(seed, width, n):
-    index = SubStateIndex(GenreQTables(GENRE_OF, NAMES, storage="lazy"))
+    index = GenreLayout(GENRE_OF, NAMES)
     data = transitions(n, seed, width=width)
     sub = index.substate_ids_batch(data.states)
     future = index.future_ids_batch(data.states, data.targets)
@@ -110,8 +116,7 @@ def test_batch_decomposition_matches_one_at_a_time(seed, width, n):
 
 
 def test_offsets_by_hand():
-    tables = GenreQTables(np.array([0, 0, 1, 0, 2, 1, 0]), ["D", "C", "H"], storage="lazy")
-    index = SubStateIndex(tables)
+    index = GenreLayout(np.array([0, 0, 1, 0, 2, 1, 0]), ["D", "C", "H"])
     # Tables of 10, 3 and 1 rows (4 + 6, 2 + 1, 1 + 0).
     assert index.offsets.tolist() == [0, 10, 13, 14]
     # Drama holds movies 0, 1, 3, 6 at local positions 0..3. State (1, 2, 3): the Drama pair
@@ -182,7 +187,7 @@ def test_round_of_one_equals_replay_train(storage, seed, explore, n_shards):
     data = transitions(60, seed)
     ref = GenreQTables(GENRE_OF, NAMES)
     ref_log = replay_train(ref, data, epochs=2, rng=np.random.default_rng(seed) if explore else None)  # fmt: skip
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=n_shards, storage=storage) as dq:  # fmt: skip
+    with DistributedQTables(GENRE_OF, NAMES, storage=storage, cluster=in_process(n_shards)) as dq:  # fmt: skip
         log = dq.train(data, epochs=2, rng=np.random.default_rng(seed) if explore else None, round_size=1)  # fmt: skip
         assert_same_tables(dq, ref)
     assert log[["hit_rate", "explored"]].equals(ref_log[["hit_rate", "explored"]])
@@ -193,7 +198,7 @@ def test_round_of_one_equals_replay_train(storage, seed, explore, n_shards):
 def test_larger_rounds_read_the_start_of_round(round_size):
     data = transitions(80, seed=11)
     want = stale_reference(data, round_size, np.random.default_rng(4))
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=3) as dq:
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process(3)) as dq:
         dq.train(data, rng=np.random.default_rng(4), round_size=round_size)
         assert_same_tables(dq, want)
         assert dq.stats.rounds == -(-80 // round_size)
@@ -205,33 +210,82 @@ def test_vectorised_waves_equal_updates_in_order():
     data = transitions(400, seed=12)
     tables = []
     for storage in ["dense", "lazy"]:
-        with DistributedQTables(GENRE_OF, NAMES, in_process=True, storage=storage) as dq:
+        with DistributedQTables(GENRE_OF, NAMES, storage=storage, cluster=in_process()) as dq:
             dq.train(data, rng=np.random.default_rng(3), round_size=200, epochs=2)
             tables.append([dq.table(g) for g in range(5)])
     for dense, lazy in zip(*tables, strict=True):
         np.testing.assert_array_equal(dense, lazy)
 
 
-def test_stale_rounds_differ_from_sequential():
-    """The staleness is real: with rounds of 40 the tables are not replay_train's."""
-    data = transitions(80, seed=11)
-    ref = GenreQTables(GENRE_OF, NAMES)
-    replay_train(ref, data)
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
-        dq.train(data, round_size=40)
-        assert any(not np.array_equal(dq.table(g), ref.table(g)) for g in range(5))
+# A planted world small enough to train by hand: movies 0, 1 in genre A and 2, 3 in genre B,
+# states of one movie, greedy lists of one movie, alpha = gamma = 0.5 (exact in float32).
+# Transition 1: (0,) -> 2; transition 2: (0,) -> 3; transition 3: (2,) -> 0.
+PLANTED = SimpleNamespace(states=np.array([[0], [0], [2]]), targets=np.array([2, 3, 0]))
+PLANTED_GENRES, PLANTED_NAMES = np.array([0, 0, 1, 1]), ["A", "B"]
+# Row 0 of table A is the single {0}, row 0 of table B the single {2}; nothing else is written.
+# B = 1 (one transition at a time, replay_train):
+#   1. row {0} is all zero: list [1], append 2; s' = {2} (another genre), max 0.
+#      Q({0}, 1) = .5 * -5 = -2.5, Q({0}, 2) = .5 * 15 = 7.5.
+#   2. row {0} = [0, -2.5, 7.5, 0], 0 blocked: list [2], append 3; s' = {3}, max 0.
+#      Q({0}, 2) = 7.5 + .5 * (-5 - 7.5) = 1.25, Q({0}, 3) = 7.5.
+#   3. row {2} all zero: list [0], a hit; s' = {0}, max 7.5: target 15 + .5 * 7.5 = 18.75.
+#      Q({2}, 0) = .5 * 18.75 = 9.375.
+# B = 3 (one round, every read at its start, when all is zero):
+#   1. as above; 2. list [1] (row {0} read as zeros), append 3: Q({0}, 1) = -2.5 + .5 *
+#   (-5 + 2.5) = -3.75, Q({0}, 3) = 7.5, and Q({0}, 2) stays 7.5; 3. s' = {0} read as zeros:
+#   target 15, Q({2}, 0) = 7.5.
+# B = 2: transitions 1-2 as in B = 3; transition 3 opens round 2 and reads max 7.5: 9.375.
+PLANTED_TABLES = {
+    1: ([0.0, -2.5, 1.25, 7.5], [9.375, 0.0, 0.0, 0.0]),
+    2: ([0.0, -3.75, 7.5, 7.5], [9.375, 0.0, 0.0, 0.0]),
+    3: ([0.0, -3.75, 7.5, 7.5], [7.5, 0.0, 0.0, 0.0]),
+}
+
+
+def planted_tables(row_a: list[float], row_b: list[float]) -> list[np.ndarray]:
+    """The two 3-row tables of the planted world with only their row 0 written."""
+    out = [np.zeros((3, 4), dtype=np.float32), np.zeros((3, 4), dtype=np.float32)]
+    out[0][0], out[1][0] = row_a, row_b
+    return out
+
+
+@pytest.mark.parametrize("storage", ["dense", "lazy"])
+@pytest.mark.parametrize("n_shards", [1, 2])
+@pytest.mark.parametrize("round_size", [1, 2, 3])
+def test_a_round_reads_the_values_at_its_start(round_size, n_shards, storage):
+    """The exact tables of the planted world, computed by hand above: a round's lists and
+    bootstrap values see none of its own updates, and every update is still applied."""
+    want = planted_tables(*PLANTED_TABLES[round_size])
+    with DistributedQTables(PLANTED_GENRES, PLANTED_NAMES, alpha=0.5, gamma=0.5,
+                            storage=storage, cluster=in_process(n_shards)) as dq:  # fmt: skip
+        log = dq.train(PLANTED, round_size=round_size, k=1)
+        for g in range(2):
+            np.testing.assert_array_equal(dq.table(g), want[g], err_msg=f"table {g}")
+        assert dq.stats.rounds == -(-3 // round_size)
+        # Rows read per round are the distinct current sub-states: {0}, {0}, {2} one at a
+        # time; {0} once and {2} once in rounds of two or three.
+        assert dq.stats.rows_read == {1: 3, 2: 2, 3: 2}[round_size]
+    assert log["hit_rate"].tolist() == [1 / 3]
+
+
+def test_planted_world_by_hand_is_replay_train():
+    """B = 1's hand-computed tables are replay_train's, bit for bit."""
+    ref = GenreQTables(PLANTED_GENRES, PLANTED_NAMES, alpha=0.5, gamma=0.5)
+    replay_train(ref, PLANTED, k=1)
+    for g, want in enumerate(planted_tables(*PLANTED_TABLES[1])):
+        np.testing.assert_array_equal(ref.table(g), want, err_msg=f"table {g}")
 
 
 def test_one_call_per_shard_per_round_and_byte_counts():
     data = transitions(50, seed=3)
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=2) as dq:
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process(2)) as dq:
         dq.train(data, round_size=10)
         stats = dq.stats
         # 5 rounds, one call per shard each, plus the call that applies the last round.
         assert (stats.rounds, stats.calls) == (5, 2 * 6)
         assert stats.shard_calls == [6, 6]
         # Every transition updates all its sub-state rows once.
-        index = dq.index
+        index = dq.layout
         n_subs = sum(len(index.substate_ids(s)) for s in data.states.tolist())
         assert stats.updates == n_subs == sum(stats.shard_updates)
         # Each round returns the rows it reads: rows x 30 movies x 4 bytes, plus one float64
@@ -243,7 +297,7 @@ def test_serving_equals_genre_tables():
     data = transitions(200, seed=8)
     ref = GenreQTables(GENRE_OF, NAMES, prior=np.linspace(1, 0, N_ITEMS))
     replay_train(ref, data, rng=np.random.default_rng(1))
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True, prior=np.linspace(1, 0, N_ITEMS)) as dq:  # fmt: skip
+    with DistributedQTables(GENRE_OF, NAMES, prior=np.linspace(1, 0, N_ITEMS), cluster=in_process()) as dq:  # fmt: skip
         dq.train(data, rng=np.random.default_rng(1), round_size=1)
         states = [[], [3], [4, 9], *data.states[:20].tolist()]
         excludes = [None, [0, 1], [7], *data.states[20:40].tolist()]
@@ -258,7 +312,7 @@ def test_serving_equals_genre_tables():
         assert (gathered.alpha, gathered.gamma, gathered.epsilon) == (0.8, 0.4, 0.3)
 
 
-def test_evaluate_equals_metrics_evaluate():
+def test_evaluate_through_the_protocol_is_batched_and_equals_gathered_tables(monkeypatch):
     data = transitions(150, seed=2)
     histories = {u: np.random.default_rng(u).choice(N_ITEMS, 6, replace=False) for u in range(12)}
     test = SimpleNamespace(
@@ -267,30 +321,42 @@ def test_evaluate_equals_metrics_evaluate():
         users=np.arange(12),
         prefixes=lambda hs: [hs[u][:5] for u in range(12)],
     )
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process(2)) as dq:
         dq.train(data, round_size=16)
-        got = dq.evaluate(test, k=5, histories=histories, name="q")
         want = evaluate(dq.to_genre_tables().as_recommender(), test, k=5, histories=histories, name="q")  # fmt: skip
+        policy = dq.as_recommender("q")
+        calls = []
+        real_call = dq.pool.call
+        monkeypatch.setattr(dq.pool, "call", lambda todo, **kw: calls.append(sorted(todo)) or real_call(todo, **kw))  # fmt: skip
+        got = evaluate(policy, test, k=5, histories=histories)
         assert got.equals(want)
-        slow = evaluate(dq.as_recommender("q"), test, k=5, histories=histories, name="q")
-        assert slow.equals(want)
+        # 12 requests, fewer than REQUEST_CHUNK: one fan-out, one call to each shard
+        assert calls == [[0, 1]]
+        # each row is the policy's own recommend(history, exclude=history), padded with -1
+        lists = policy.recommend_many(test.prefixes(histories), k=5)
+        for j, prefix in enumerate(test.prefixes(histories)):
+            one = policy.recommend(prefix, k=5, exclude=prefix)
+            np.testing.assert_array_equal(lists[j, : len(one)], one)
+            assert (lists[j, len(one) :] == -1).all()
 
 
 def test_checkpoint_and_resume(tmp_path):
     data = transitions(90, seed=6)
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True, checkpoint_every=4, checkpoint_dir=tmp_path) as dq:  # fmt: skip
+    every_4 = CheckpointConfig(every=4, dir=tmp_path)
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process(), checkpoint=every_4) as dq:
         dq.train(data, round_size=10)  # 9 rounds: checkpoints at 4, 8 and the end (9)
         assert (dq.checkpoint_round, dq.committed_round) == (9, 9)
         tables = [dq.table(g) for g in range(5)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.json", "round-00000009"]
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=4, checkpoint_dir=tmp_path, resume=True) as dq:  # fmt: skip
+    resume = CheckpointConfig(dir=tmp_path, resume=True)
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process(4), checkpoint=resume) as dq:
         assert dq.committed_round == 9
         for g in range(5):
             np.testing.assert_array_equal(dq.table(g), tables[g])
     with pytest.raises(ValueError, match="already holds a checkpoint"):
-        DistributedQTables(GENRE_OF, NAMES, in_process=True, checkpoint_dir=tmp_path)
+        DistributedQTables(GENRE_OF, NAMES, cluster=in_process(), checkpoint=CheckpointConfig(dir=tmp_path))  # fmt: skip
     with pytest.raises(ValueError, match="the checkpoint's n_items is 30"):
-        DistributedQTables(np.zeros(31, dtype=int), ["a"], in_process=True, checkpoint_dir=tmp_path, resume=True)  # fmt: skip
+        DistributedQTables(np.zeros(31, dtype=int), ["a"], cluster=in_process(), checkpoint=resume)
 
 
 def test_shard_is_idempotent_per_round_and_refuses_gaps():
@@ -310,7 +376,7 @@ def test_shard_is_idempotent_per_round_and_refuses_gaps():
 
 
 def test_bad_input_is_refused():
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process()) as dq:
         with pytest.raises(ValueError, match="already in its state"):
             dq.train(SimpleNamespace(states=np.array([[1, 2, 3]]), targets=np.array([2])))
         with pytest.raises(ValueError, match="unknown movie index 30"):
@@ -324,18 +390,51 @@ def test_bad_input_is_refused():
     with pytest.raises(RuntimeError, match="closed"):
         dq.recommend([1])
     with pytest.raises(ValueError, match="storage must be one of"):
-        DistributedQTables(GENRE_OF, NAMES, in_process=True, storage="sparse")
+        DistributedQTables(GENRE_OF, NAMES, storage="sparse", cluster=in_process())
     with pytest.raises(ValueError, match="alpha"):
-        DistributedQTables(GENRE_OF, NAMES, in_process=True, alpha=0.0)
-    with pytest.raises(ValueError, match="checkpoint_dir must name a folder every worker"):
-        DistributedQTables(GENRE_OF, NAMES, address="tcp://127.0.0.1:1", checkpoint_every=5)
+        DistributedQTables(GENRE_OF, NAMES, alpha=0.0, cluster=in_process())
+    with pytest.raises(ValueError, match="cluster must be a ClusterConfig, got"):
+        DistributedQTables(GENRE_OF, NAMES, cluster={"in_process": True})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="checkpoint dir must name a folder every worker"):
+        DistributedQTables(GENRE_OF, NAMES, cluster=ClusterConfig(address="tcp://127.0.0.1:1"),
+                           checkpoint=CheckpointConfig(every=5))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: ClusterConfig(address="tcp://h:1", in_process=True), "either an address or in_process"),
+        (lambda: ClusterConfig(address=8786), "address must be a scheduler address string, got 8786"),
+        (lambda: ClusterConfig(n_workers=0), "n_workers must be a positive integer, got 0"),
+        (lambda: ClusterConfig(n_shards=2.0), "n_shards must be a positive integer or None, got 2.0"),
+        (lambda: ClusterConfig(call_timeout=0), "call_timeout must be a finite number > 0, got 0"),
+        (lambda: ClusterConfig(connect_timeout=float("nan")), "connect_timeout must be"),
+        (lambda: ClusterConfig(in_process=1), "in_process must be True or False, got 1"),
+        (lambda: CheckpointConfig(every=0), r"every \(rounds between checkpoints\) must be a positive integer or None, got 0"),
+        (lambda: CheckpointConfig(resume=True), "resume=True needs the checkpoint dir"),
+        (lambda: CheckpointConfig(dir=3), "dir must be a folder path or None, got 3"),
+    ],
+)  # fmt: skip
+def test_settings_are_checked_when_built(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_settings_are_frozen_and_normalised(tmp_path):
+    cluster = ClusterConfig(n_workers=np.int64(3), connect_timeout=1)
+    assert (type(cluster.n_workers), cluster.connect_timeout) == (int, 1.0)
+    assert cluster.starts_cluster and not ClusterConfig(in_process=True).starts_cluster
+    checkpoint = CheckpointConfig(every=np.int32(5), dir=tmp_path)
+    assert (type(checkpoint.every), checkpoint.dir) == (int, str(tmp_path))
+    with pytest.raises(AttributeError):
+        cluster.n_workers = 4  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------------- on a cluster
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def local_cluster():
     from distributed import LocalCluster
 
     with LocalCluster(
@@ -348,12 +447,17 @@ def cluster():
         yield local
 
 
-def test_cluster_round_of_one_equals_replay_train(cluster):
+def on(cluster: object) -> ClusterConfig:
+    """Settings that connect to a running cluster by its scheduler's address."""
+    return ClusterConfig(address=cluster.scheduler_address)  # type: ignore[attr-defined]
+
+
+def test_cluster_round_of_one_equals_replay_train(local_cluster):
     data = transitions(80, seed=21)
     for rng_seed in [None, 9]:
         ref = GenreQTables(GENRE_OF, NAMES)
         replay_train(ref, data, rng=None if rng_seed is None else np.random.default_rng(rng_seed))
-        with DistributedQTables(GENRE_OF, NAMES, address=cluster.scheduler_address) as dq:
+        with DistributedQTables(GENRE_OF, NAMES, cluster=on(local_cluster)) as dq:
             assert dq.plan.n_shards == 2
             assert len(set(dq.shard_workers)) == 2  # one shard per worker process
             dq.train(data, rng=None if rng_seed is None else np.random.default_rng(rng_seed), round_size=1)  # fmt: skip
@@ -364,11 +468,11 @@ def test_cluster_round_of_one_equals_replay_train(cluster):
                 np.testing.assert_array_equal(recs[j], ref.recommend(data.states[j], k=10).items)
 
 
-def test_cluster_rounds_equal_in_process_rounds(cluster):
+def test_cluster_rounds_equal_in_process_rounds(local_cluster):
     data = transitions(300, seed=22)
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as local:
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process()) as local:
         local.train(data, rng=np.random.default_rng(2), round_size=32)
-        with DistributedQTables(GENRE_OF, NAMES, address=cluster.scheduler_address) as dq:
+        with DistributedQTables(GENRE_OF, NAMES, cluster=on(local_cluster)) as dq:
             dq.train(data, rng=np.random.default_rng(2), round_size=32)
             for g in range(5):
                 np.testing.assert_array_equal(dq.table(g), local.table(g))
@@ -376,20 +480,19 @@ def test_cluster_rounds_equal_in_process_rounds(cluster):
             assert dq.stats.bytes_received == local.stats.bytes_received
 
 
-def test_cluster_recovers_a_killed_worker(cluster, tmp_path):
+def test_cluster_recovers_a_killed_worker(local_cluster, tmp_path):
     """Kill the worker process of shard 0 after round 10 of 15 (checkpoints every 4 rounds):
     the shard is rebuilt from the round-8 checkpoint, rounds 9-10 are replayed from the log,
     the round in flight is retried, and the tables equal an uninterrupted run's exactly."""
     data = transitions(300, seed=23)
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True) as local:
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process()) as local:
         local.train(data, rng=np.random.default_rng(5), round_size=20)
         want = [local.table(g) for g in range(5)]
     with DistributedQTables(
         GENRE_OF,
         NAMES,
-        address=cluster.scheduler_address,
-        checkpoint_every=4,
-        checkpoint_dir=tmp_path,
+        cluster=on(local_cluster),
+        checkpoint=CheckpointConfig(every=4, dir=tmp_path),
     ) as dq:
         before = dq.worker_pids()
         killed = []
@@ -416,10 +519,10 @@ def test_cluster_recovers_a_killed_worker(cluster, tmp_path):
 def test_unreachable_scheduler_raises_a_clear_error():
     start = time.monotonic()
     with pytest.raises(ConnectionError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:1' within 1 s"):  # fmt: skip
-        DistributedQTables(GENRE_OF, NAMES, address="tcp://127.0.0.1:1", connect_timeout=1)
+        DistributedQTables(GENRE_OF, NAMES, cluster=ClusterConfig(address="tcp://127.0.0.1:1", connect_timeout=1))  # fmt: skip
     assert time.monotonic() - start < 10
     with pytest.raises(ValueError, match="invalid scheduler address 'no-port'"):
-        DistributedQTables(GENRE_OF, NAMES, address="no-port", connect_timeout=1)
+        DistributedQTables(GENRE_OF, NAMES, cluster=ClusterConfig(address="no-port", connect_timeout=1))  # fmt: skip
 
 
 def _worker_processes() -> set[int]:
@@ -437,7 +540,8 @@ def _worker_processes() -> set[int]:
 
 def test_clean_shutdown_leaves_no_worker_processes():
     before = _worker_processes()
-    with DistributedQTables(GENRE_OF, NAMES, n_workers=2, checkpoint_every=2) as dq:
+    local, every_2 = ClusterConfig(n_workers=2), CheckpointConfig(every=2)
+    with DistributedQTables(GENRE_OF, NAMES, cluster=local, checkpoint=every_2) as dq:
         during = _worker_processes() - before
         pids = set(dq.worker_pids().values())
         assert pids <= during and len(pids) == 2
@@ -458,13 +562,13 @@ def test_serving_in_chunks_gives_the_same_lists_and_one_call_per_shard_per_chunk
 
     assert distributed.REQUEST_CHUNK == 4096
     data = transitions(120, seed=4)
-    with DistributedQTables(GENRE_OF, NAMES, in_process=True, n_shards=2) as dq:
+    with DistributedQTables(GENRE_OF, NAMES, cluster=in_process(2)) as dq:
         dq.train(data, rng=np.random.default_rng(0), round_size=8)
         states = data.states[:50].tolist()
         whole = dq.recommend_batch(states, k=6)
         calls = []
-        real_call = dq._call
-        monkeypatch.setattr(dq, "_call", lambda todo: calls.append(sorted(todo)) or real_call(todo))
+        real_call = dq.pool.call
+        monkeypatch.setattr(dq.pool, "call", lambda todo, **kw: calls.append(sorted(todo)) or real_call(todo, **kw))  # fmt: skip
         np.testing.assert_array_equal(dq.recommend_batch(states, k=6, chunk=16), whole)
         # 50 requests in chunks of 16: 4 fan-outs, each asking only the shards it needs
         assert len(calls) == 4 and all(set(c) <= {0, 1} for c in calls)
@@ -527,9 +631,9 @@ def test_round_size_sweep_runs_each_seed_and_size_and_b1_is_replay_train():
         assert got["HR@5"] == want["HR@5"].iloc[0] and got["MRR"] == want["MRR"].iloc[0]
         assert got["train_hit_rate"] == log["hit_rate"].iloc[0]
         # B = 7 is the round protocol itself
-        with DistributedQTables(GENRE_OF, NAMES, in_process=True) as dq:
+        with DistributedQTables(GENRE_OF, NAMES, cluster=in_process()) as dq:
             dq.train(train, rng=np.random.default_rng(seed), round_size=7, k=5)
-            want7 = dq.evaluate(test, k=5)
+            want7 = evaluate(dq.as_recommender(), test, k=5)
         assert sweep[(sweep.seed == seed) & (sweep.B == 7)].iloc[0]["HR@5"] == want7["HR@5"].iloc[0]
     ax = plot_round_size_sweep(sweep, metrics=("HR@5",))
     assert ax.get_xscale() == "log" and "2 seeds" in ax.get_title()

@@ -114,3 +114,24 @@ def test_as_number_turns_a_non_number_into_a_hint():
     assert exercises.as_number("0.25") == 0.25
     verdict = check("04.td_update", "twelve")
     assert str(verdict) == "Not quite: answer with one number, got 'twelve'"
+
+
+def test_as_integer_truncates_a_number_and_turns_anything_else_into_a_hint():
+    assert exercises.as_integer("12", "one row") == 12 and exercises.as_integer(12.7, "x") == 12
+    for bad in ("twelve", None, float("inf"), [1, 2]):
+        with pytest.raises(exercises.NotQuite, match=re.escape(f"one row, got {bad!r}")):
+            exercises.as_integer(bad, "one row")
+    assert str(check("06.pair_row", "row 3")) == (
+        "Not quite: answer with one whole number, the row index, got 'row 3'"
+    )
+
+
+def test_as_vector_flattens_numbers_and_names_a_wrong_kind_or_size():
+    got = exercises.as_vector([[0.5], [1]], 2, "numbers", "two of them")
+    assert got.dtype == float and got.tolist() == [0.5, 1.0]
+    with pytest.raises(exercises.NotQuite, match=r"^numbers, got \['a', 'b'\]$"):
+        exercises.as_vector(["a", "b"], 2, "numbers", "two of them")
+    with pytest.raises(exercises.NotQuite, match=r"^two of them, got 3$"):
+        exercises.as_vector([1, 2, 3], 2, "numbers", "two of them")
+    verdict = check("08a.online_targets", lambda slate, *rest: slate[:1])
+    assert str(verdict).startswith("Not quite: return one target per movie of the slate (4), got 1")

@@ -182,6 +182,32 @@ def test_bad_slip_is_rejected(slip):
         RobotGridWorldEnv(slip=slip)
 
 
+def test_bad_numbers_and_modes_are_named():
+    mdp = transition_model(GridWorld("slide"))
+    for tol in (0.0, -1e-3, float("nan"), "1e-9"):
+        with pytest.raises(ValueError, match=rf"tol must be a finite number > 0, got {tol!r}"):
+            value_iteration(mdp, tol=tol)
+    for max_steps in (0, True, 2.5):
+        with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+            RobotGridWorldEnv(max_steps=max_steps)
+    with pytest.raises(ValueError, match="render_mode must be one of None, 'ansi', got 'human'"):
+        RobotGridWorldEnv(render_mode="human")
+    assert RobotGridWorldEnv(max_steps=np.int64(3)).max_steps == 3
+
+
+def test_text_tables_mark_walls_goals_and_fires():
+    grid, result = solve("floydhub")
+    values = format_values(grid, result.values, digits=2).splitlines()
+    assert [line.split() for line in values] == [
+        ["0.81", "0.9", "1", "G"],
+        ["0.73", "#", "0.9", "F"],
+        ["0.66", "0.73", "0.81", "0.73"],
+    ]
+    policy = [line.split() for line in format_policy(grid, result.q_values).splitlines()]
+    assert [row[-1] for row in policy] == ["G", "F", "\u2190"]  # the corner under the fire
+    assert policy[1][1] == "#" and policy[0][2] == "\u2192"
+
+
 def test_multiline_layout_and_walls():
     grid = GridWorld("""
         A#G
@@ -293,10 +319,9 @@ def test_bellman_explorer_redraws_on_slider_change():
     from odsc_recsys.widgets.gridworld import bellman_explorer
 
     panel = bellman_explorer("slide", gamma=0.9, slip=0.0)
-    (gamma_slider, slip_slider), (picture, table) = (
-        panel.children[0].children,
-        panel.children[1].children,
-    )
+    controls = panel.controls
+    gamma_slider, slip_slider = controls.gamma, controls.slip
+    picture, table = controls.picture, controls.table
     assert "0.656" in table.value and bytes(picture.value).startswith(b"\x89PNG")
     gamma_slider.value = 0.5
     assert "0.0625" in table.value and "0.656" not in table.value

@@ -46,8 +46,10 @@ def test_beyond_accuracy_by_hand():
 def test_shape_errors_are_clear():
     with pytest.raises(ValueError, match="3 lists but 2 targets"):
         M.hit_rate_at_k(RECS, TARGETS[:2], 3)
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(ValueError, match="k must be a positive integer, got 0"):
         M.ndcg_at_k(RECS, TARGETS, 0)
+    with pytest.raises(ValueError, match="k must be a positive integer, got 2.0"):
+        M.hit_rate_at_k(RECS, TARGETS, 2.0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -107,8 +109,15 @@ def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
     m, lo, hi = M.bootstrap_ci(values, np.random.default_rng(0), n_boot=500)
     assert m == 0.5 and lo < 0.5 < hi and hi - lo < 0.3
     assert M.bootstrap_ci(values, np.random.default_rng(0), n_boot=500) == (m, lo, hi)
-    with pytest.raises(ValueError, match="level"):
+    with pytest.raises(ValueError, match=r"level must be in \(0, 1\), got 1\.5"):
         M.bootstrap_ci(values, np.random.default_rng(0), level=1.5)
+
+
+def test_bootstrap_ci_is_the_percentile_interval_of_resampled_means():
+    values = np.arange(10.0)
+    got = M.bootstrap_ci(values, np.random.default_rng(4), n_boot=200, level=0.9)
+    means = values[np.random.default_rng(4).integers(0, 10, size=(200, 10))].mean(axis=1)
+    assert got == (4.5, np.quantile(means, 0.05), np.quantile(means, 0.95))
 
 
 def test_cluster_bootstrap_by_hand_and_seeded():
@@ -155,8 +164,9 @@ def test_paired_difference_by_hand():
     recs_b = np.array([[1, 9], [7, 9], [5, 9]])
     targets = np.array([1, 2, 3])
     users = np.array([1, 1, 2])
-    diff, low, high = M.paired_hit_rate_difference(recs_a, recs_b, targets, users,
-                                                   np.random.default_rng(0), n_boot=500)
+    diff, low, high = M.paired_hit_rate_difference(
+        recs_a, recs_b, targets, users, np.random.default_rng(0), n_boot=500
+    )
     assert diff == pytest.approx(1 / 3)
     # resamples hold user 1 (difference 1/2) or only user 2 (difference 0): never below 0
     assert 0.0 <= low <= diff <= high <= 0.5
@@ -164,22 +174,30 @@ def test_paired_difference_by_hand():
 
 def test_paired_difference_of_a_model_with_itself_is_zero():
     recs = np.array([[1, 2], [3, 4], [5, 6]])
-    out = M.paired_hit_rate_difference(recs, recs, np.array([1, 0, 6]), np.array([1, 2, 3]),
-                                       np.random.default_rng(1))
+    out = M.paired_hit_rate_difference(
+        recs, recs, np.array([1, 0, 6]), np.array([1, 2, 3]), np.random.default_rng(1)
+    )
     assert out == (0.0, 0.0, 0.0)
 
 
 def test_paired_difference_rejects_bad_input():
     recs = np.array([[1, 2]])
     with pytest.raises(ValueError, match="same transitions"):
-        M.paired_hit_rate_difference(recs, np.array([[1, 2], [3, 4]]), np.array([1]),
-                                     np.array([1]), np.random.default_rng(0))
+        M.paired_hit_rate_difference(
+            recs, np.array([[1, 2], [3, 4]]), np.array([1]), np.array([1]), np.random.default_rng(0)
+        )
     with pytest.raises(ValueError, match="level"):
-        M.paired_hit_rate_difference(recs, recs, np.array([1]), np.array([1]),
-                                     np.random.default_rng(0), level=1.5)
+        M.paired_hit_rate_difference(
+            recs, recs, np.array([1]), np.array([1]), np.random.default_rng(0), level=1.5
+        )
     with pytest.raises(ValueError, match="at least one"):
-        M.paired_hit_rate_difference(np.zeros((0, 2), int), np.zeros((0, 2), int),
-                                     np.zeros(0, int), np.zeros(0, int), np.random.default_rng(0))
+        M.paired_hit_rate_difference(
+            np.zeros((0, 2), int),
+            np.zeros((0, 2), int),
+            np.zeros(0, int),
+            np.zeros(0, int),
+            np.random.default_rng(0),
+        )
 
 
 def test_compare_models_equals_compare_lists_of_the_same_lists():

@@ -15,15 +15,14 @@ from hypothesis import strategies as st
 
 from odsc_recsys.catalog import Catalog
 from odsc_recsys.datasets import synthetic_movielens
-from odsc_recsys.multi_table import (
+from odsc_recsys.protocol import top_k
+from odsc_recsys.qtables import (
     EXPLORE,
     PRIOR,
     STORAGES,
     FullStateQTable,
     GenreQTables,
     SubState,
-    _TabularQ,
-    _top_k,
     genre_combinations,
     replay_train,
     state_order,
@@ -46,7 +45,7 @@ def make(**kwargs) -> GenreQTables:
 
 def set_q(tables, genre: int, row: int, col: int, value: float) -> None:
     """Put one Q-value in place (white box: the tests need known starting values)."""
-    tables._store.writable_row(genre, row)[col] = value
+    tables.store.writable_row(genre, row)[col] = value
 
 
 def transitions_for(n_items: int, n: int, seed: int, length: int = 3) -> SimpleNamespace:
@@ -267,7 +266,7 @@ def test_recommend_follows_the_reference_rule(seed, k, epsilon):
     t = GenreQTables(genre_of, ["a", "b", "c"], epsilon=epsilon)
     for g in range(3):
         for r in range(int(t.table_rows[g])):
-            t._store.writable_row(g, r)[:] = rng.choice([-1.0, 0.0, 0.5, 2.0], size=12)
+            t.store.writable_row(g, r)[:] = rng.choice([-1.0, 0.0, 0.5, 2.0], size=12)
     state = rng.choice(12, int(rng.integers(0, 4)), replace=False).tolist()
     merged = t.score(state)
     draws = np.random.default_rng(seed + 1)
@@ -288,7 +287,7 @@ def test_recommend_follows_the_reference_rule(seed, k, epsilon):
 def test_top_k_equals_a_stable_sort(values, k):
     scores = np.array(values, dtype=np.float32)
     k = min(k, len(values))
-    assert _top_k(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
+    assert top_k(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
 
 
 # ---------------------------------------------------------------------------- update
@@ -400,10 +399,10 @@ def test_sparse_memory_on_a_synthetic_catalogue():
 
 def test_sparse_memory_by_hand():
     t = make(storage="sparse", alpha=0.5, gamma=0.4)
-    assert t.nbytes == sys.getsizeof(t._store.rows) + 3 * sys.getsizeof({})  # no rows yet
+    assert t.nbytes == sys.getsizeof(t.store.rows) + 3 * sys.getsizeof({})  # no rows yet
     t.update([0, 2, 4], [1, 3], clicked=1)  # one row in each table, columns 1 and 3
     assert (t.n_allocated_rows, t.n_stored_values) == (3, 6)
-    store = t._store
+    store = t.store
     assert store.entry.itemsize == 6  # int16 column + float32 value
     entries = store.rows[D][0]
     assert entries["col"].tolist() == [1, 3] and entries["val"].tolist() == [7.5, -2.5]
@@ -453,7 +452,7 @@ def row_writes(draw):
 def test_sparse_row_behaves_like_a_numpy_row(writes):
     reference = np.zeros(9, dtype=np.float32)
     t = GenreQTables(np.zeros(9, dtype=int), ["only"], storage="sparse")
-    row = t._store.writable_row(0, 4)
+    row = t.store.writable_row(0, 4)
     written = set()
     for key, values in writes:
         reference[key] = values  # numpy's casting; repeated columns: the last one wins
@@ -462,7 +461,7 @@ def test_sparse_row_behaves_like_a_numpy_row(writes):
         got = row[np.arange(9)]
         assert got.dtype == np.float32 and got.tolist() == reference.tolist()
     assert t.table(0)[4].tolist() == reference.tolist()
-    entries = t._store.rows[0][4]
+    entries = t.store.rows[0][4]
     assert entries["col"].tolist() == sorted(written)  # only the written columns, sorted
     assert entries["col"].dtype == np.int16 and t.n_stored_values == len(written)
 
@@ -470,7 +469,7 @@ def test_sparse_row_behaves_like_a_numpy_row(writes):
 def test_sparse_column_type_follows_the_catalogue_size():
     small = GenreQTables(np.zeros(32767, dtype=int), ["one"], storage="sparse")
     large = GenreQTables(np.zeros(32768, dtype=int), ["one"], storage="sparse")
-    assert small._store.entry["col"] == np.int16 and large._store.entry["col"] == np.int32
+    assert small.store.entry["col"] == np.int16 and large.store.entry["col"] == np.int32
 
 
 # ---------------------------------------------------------------------------- single table
@@ -765,9 +764,11 @@ def test_fast_future_value_matches_the_definition(case, data):
     rng = np.random.default_rng(0)
     for g in range(n_genres):  # random Q-values everywhere
         for r in range(int(t.table_rows[g])):
-            t._store.writable_row(g, r)[:] = rng.normal(size=len(genre_of))
-    generic = _TabularQ._future_value(t, tuple(state), clicked)
-    assert t._future_value(tuple(state), clicked) == generic
+            t.store.writable_row(g, r)[:] = rng.normal(size=len(genre_of))
+    # The definition: decompose the next state, keep the sub-states that hold ``clicked``.
+    nxt = (tuple(state) + (clicked,))[-3:]
+    generic = max(float(t.q_row(s).max()) for s in t.decompose(nxt) if clicked in s.items)
+    assert t.future_value(tuple(state), clicked) == generic
 
 
 # ---------------------------------------------------------------------------- explorer

@@ -1,6 +1,9 @@
-"""Online evaluation: agents, the Q-learning update in every outcome, run loops, aggregation."""
+"""Online evaluation: agents, the online Q-learning agent, run loops, aggregation, figures."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -9,25 +12,25 @@ from scipy import stats
 from worlds import planted_world
 
 from odsc_recsys.classical import Popularity
-from odsc_recsys.multi_table import GenreQTables
 from odsc_recsys.online import (
     OracleAgent,
     PopularityAgent,
     QLearningAgent,
     RandomAgent,
     RecommenderAgent,
+    SessionStep,
+    agent_colors,
     compare_with_movielens,
     evidence_table,
     genre_repeat_rate,
     lead_change,
     learning_curves,
     mean_interval,
+    observation_state,
     paired_difference,
     per_seed,
     plot_learning_curves,
-    plot_metric_bars,
     plot_simulator_check,
-    q_update,
     run_experiment,
     run_session,
     run_sessions,
@@ -35,8 +38,9 @@ from odsc_recsys.online import (
     simulate_log,
     split_users,
     summarise,
-    td_targets,
 )
+from odsc_recsys.plotting import plot_metric_bars
+from odsc_recsys.qtables import GenreQTables
 from odsc_recsys.simulator import MovieLensUserEnv
 
 
@@ -85,42 +89,6 @@ def test_oracle_shows_the_most_attractive_unwatched_movies():
 # ---- the online Q-learning update -------------------------------------------------------------
 
 
-def tables(**kwargs) -> GenreQTables:
-    return GenreQTables(np.array([0, 0, 1, 1, 0]), ["A", "B"], alpha=0.5, gamma=0.5,
-                        epsilon=0.0, dtype=np.float64, **kwargs)  # fmt: skip
-
-
-def test_click_update_is_the_tables_own_update():
-    mine, theirs = tables(), tables()
-    q_update(mine, (0, 2), np.array([1, 3]), 3, reward=10.0, penalty=1.0, done=False)
-    theirs.update((0, 2), [1, 3], 3, reward=10.0, penalty=1.0)
-    for g in (0, 1):
-        np.testing.assert_array_equal(mine.table(g), theirs.table(g))
-
-
-@pytest.mark.parametrize("storage", ["dense", "lazy", "sparse"])
-def test_no_click_and_leaving_updates_by_hand(storage):
-    t = tables(storage=storage)
-    (sub,) = t.decompose((0,))
-    # Click on 2 from state (0,): Q(2) = 0.5 * 10 = 5, Q(3) = 0.5 * -1 = -0.5 (no future yet).
-    q_update(t, (0,), np.array([2, 3]), 2, reward=10.0, penalty=1.0, done=False)
-    np.testing.assert_allclose(t.q_row(sub)[[1, 2, 3]], [0.0, 5.0, -0.5])
-    # No click on [3, 1]: the state stays, target = -1 + 0.5 * max Q(s, .) = -1 + 2.5 = 1.5.
-    q_update(t, (0,), np.array([3, 1]), -1, reward=10.0, penalty=1.0, done=False)
-    np.testing.assert_allclose(t.q_row(sub)[[1, 2, 3]], [0.75, 5.0, 0.5])
-    # Click on 4 (not shown: appended), then the user leaves: target = reward, no future.
-    q_update(t, (0,), np.array([1]), 4, reward=10.0, penalty=1.0, done=True)
-    np.testing.assert_allclose(t.q_row(sub)[[1, 4]], [0.75 + 0.5 * (-1 - 0.75), 5.0])
-
-
-def test_empty_state_updates_nothing_and_repeats_are_rejected():
-    t = tables()
-    q_update(t, (), np.array([1, 2]), -1, reward=10.0, penalty=1.0, done=False)
-    assert all(t.written_rows(g).size == 0 for g in (0, 1))
-    with pytest.raises(ValueError, match="repeats"):
-        q_update(t, (0,), np.array([1, 1]), -1, reward=10.0, penalty=1.0, done=False)
-
-
 def test_q_agent_learns_a_planted_preference():
     # A miss ends the session, so a session's reward counts the clicks before the first miss.
     env = planted_env(leave_prob=0.0, miss_cost=1.0)
@@ -143,12 +111,43 @@ def test_q_agent_learns_a_planted_preference():
     assert results.reward.mean() > static.reward.mean() + 0.5
 
 
+class Recording(QLearningAgent):
+    """A Q-learning agent that keeps every (state, history, slate) it acted on."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.acted: list[tuple[tuple[int, ...], np.ndarray, np.ndarray]] = []
+
+    def act(self, observation, history, rng):
+        slate = super().act(observation, history, rng)
+        self.acted.append((observation_state(observation, self.pad), history.copy(), slate))
+        return slate
+
+
 def test_frozen_q_agent_neither_explores_nor_learns():
     env = planted_env()
+    # Tables worth following: learnt online with full exploration, so not all zero.
     q = GenreQTables(env.model.primary_genre, env.model.primary_names, epsilon=1.0)
-    agent = QLearningAgent(q, pad=env.pad, k=2, learn_online=False)
-    run_sessions(env, agent, n_sessions=5, seed=0)
-    assert agent.updates == 0 and all(q.written_rows(g).size == 0 for g in range(q.n_tables))
+    run_sessions(env, QLearningAgent(q, pad=env.pad, k=2), n_sessions=20, seed=1)
+    assert any(q.written_rows(g).size for g in range(q.n_tables))
+    before = [q.table(g).tobytes() for g in range(q.n_tables)]
+    agent = Recording(q, pad=env.pad, k=2, learn_online=False)
+    rng = np.random.default_rng(7)
+    rng_state = rng.bit_generator.state
+    for seed in range(5):
+        run_session(env, agent, rng, seed=seed)
+    # Greedy at every step despite epsilon = 1, and the rng it was handed is never drawn from.
+    assert len(agent.acted) > 5
+    for state, history, slate in agent.acted:
+        np.testing.assert_array_equal(slate, q.recommend(state, 2, exclude=history).items)
+    assert rng.bit_generator.state == rng_state
+    # Nothing learnt: no update counted and the tables byte for byte as they were.
+    assert agent.updates == 0
+    assert [q.table(g).tobytes() for g in range(q.n_tables)] == before
+    # A learning agent on the same tables explores: with epsilon = 1 its slates draw from rng.
+    learner = Recording(q, pad=env.pad, k=2)
+    run_session(env, learner, rng, seed=0)
+    assert rng.bit_generator.state != rng_state and learner.updates > 0
 
 
 # ---- run loops ---------------------------------------------------------------------------------
@@ -318,34 +317,13 @@ def test_figures_draw_one_panel_per_setting_and_metric():
     # One line for the learning agent, one dashed level for the static one.
     assert len(ax.lines) == 2 and ax.get_title() == "s"
     plt.close(fig)
-    fig = plot_metric_bars(summarise(res, ["ctr", "reward"]), ["ctr", "reward"])
+    fig = plot_metric_bars(summarise(res, ["ctr", "reward"]), ["ctr", "reward"], ncols=2)
     assert [a.get_title() for a in fig.axes] == ["ctr", "reward"]
     assert all(len(a.patches) == 2 for a in fig.axes)  # two agents, one setting
     plt.close(fig)
 
 
 # ---- the online target, the user split, the checks against MovieLens --------------------------
-
-
-def test_td_targets_by_hand_in_every_outcome():
-    # A click on 7, the user stays: 15 + 0.5 * 2 for 7, -1 + 0.5 * 2 for the others.
-    np.testing.assert_allclose(td_targets([4, 7, 9], 7, 15.0, 1.0, 0.5, 2.0, False), [0, 16, 0])
-    # No click: every movie gets the penalty plus the future of the unchanged state.
-    np.testing.assert_allclose(td_targets([4, 7], -1, 15.0, 1.0, 0.5, 2.0, False), [0, 0])
-    # The user left: the reward alone, whatever the future would have been.
-    np.testing.assert_allclose(td_targets([4, 7], 4, 15.0, 1.0, 0.5, 99.0, True), [15, -1])
-    with pytest.raises(ValueError, match="gamma"):
-        td_targets([4], -1, 15.0, 1.0, 1.5, 0.0, False)
-
-
-def test_q_update_without_a_click_moves_toward_td_targets():
-    t = tables()
-    (sub,) = t.decompose((0,))
-    t._store.writable_row(sub.genre, sub.row)[[1, 2, 3]] = [1.0, 4.0, -2.0]
-    q_update(t, (0,), np.array([1, 3]), -1, reward=10.0, penalty=1.0, done=False)
-    want = td_targets([1, 3], -1, 10.0, 1.0, t.gamma, 4.0, False)
-    old = np.array([1.0, -2.0])
-    np.testing.assert_allclose(t.q_row(sub)[[1, 3]], old + t.alpha * (want - old))
 
 
 def test_split_users_is_a_seeded_partition():
@@ -442,7 +420,57 @@ def test_simulator_check_figure_and_a_grid_of_metric_panels():
     with pytest.raises(ValueError, match="simulated log"):
         plot_simulator_check(compare_with_movielens(model, {"sim": log}, ratings), "MovieLens")
     res = results_by_hand()
-    fig = plot_metric_bars(summarise(res, ["ctr", "reward", "steps"]), ["ctr", "reward", "steps"])
+    fig = plot_metric_bars(
+        summarise(res, ["ctr", "reward", "steps"]), ["ctr", "reward", "steps"], ncols=2
+    )
     visible = [a.get_title() for a in fig.axes if a.get_visible()]
     assert visible == ["ctr", "reward", "steps"] and len(fig.axes) == 4  # a 2 x 2 grid
     plt.close(fig)
+
+
+def test_learn_hands_each_step_to_learn_step_only_while_learning():
+    class Steps(RandomAgent):
+        def __init__(self, learn_online: bool) -> None:
+            super().__init__(n_items=8, k=2)
+            self.learn_online = learn_online
+            self.steps: list[SessionStep] = []
+
+        def learn_step(self, step: SessionStep) -> None:
+            self.steps.append(step)
+
+    env = planted_env()
+    agent = Steps(learn_online=True)
+    log: list[dict] = []
+    result = run_session(env, agent, np.random.default_rng(0), seed=3, log=log)
+    assert len(agent.steps) == result.steps == len(log)
+    assert [s.clicked for s in agent.steps] == [row["clicked"] for row in log]
+    # Each step starts where the last one ended; only the last may end the session.
+    for prev, nxt in zip(agent.steps, agent.steps[1:], strict=False):
+        assert nxt.observation is prev.next_observation and not prev.done
+    assert agent.steps[-1].done == result.left
+    assert sum(s.reward for s in agent.steps) == result.reward
+    frozen = Steps(learn_online=False)
+    run_session(env, frozen, np.random.default_rng(0), seed=3)
+    assert frozen.steps == []
+
+
+def test_importing_online_and_picking_colours_leaves_pyplot_unloaded():
+    # Only the functions that draw a figure import pyplot (it picks a backend on import).
+    code = (
+        "import sys\n"
+        "from odsc_recsys.online import agent_colors\n"
+        "colors = agent_colors(['b', 'a', 'b'])\n"
+        "print('matplotlib.pyplot' in sys.modules, list(colors))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False ['a', 'b']"
+
+
+def test_agent_colors_follow_tab10_in_sorted_order():
+    import matplotlib
+
+    tab10 = matplotlib.colormaps["tab10"]
+    names = [f"agent {i:02d}" for i in range(12)]
+    colors = agent_colors(reversed(names))
+    assert list(colors) == names
+    assert [colors[n] for n in names] == [tab10(i % 10) for i in range(12)]

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from odsc_recsys import checks
 from odsc_recsys.gridworld import (
     RobotGridWorldEnv,
     optimal_actions,
@@ -18,9 +19,6 @@ from odsc_recsys.qlearning import (
     buggy_explore_argmax_index,
     buggy_explore_as_coded,
     buggy_update_double_counted,
-    check_alpha,
-    check_epsilon,
-    check_gamma,
     epsilon_greedy,
     epsilon_schedule,
     exploration_trade_off,
@@ -40,24 +38,24 @@ NAN = float("nan")
 @pytest.mark.parametrize("alpha", [0.0, -0.5, 1.01, NAN, "0.5", None, True])
 def test_bad_alpha(alpha):
     with pytest.raises(ValueError, match="alpha"):
-        check_alpha(alpha)
+        checks.alpha(alpha)
 
 
 @pytest.mark.parametrize("gamma", [-0.01, 1.01, NAN, float("inf")])
 def test_bad_gamma(gamma):
     with pytest.raises(ValueError, match="gamma"):
-        check_gamma(gamma)
+        checks.gamma(gamma)
 
 
 @pytest.mark.parametrize("epsilon", [-0.01, 1.01, NAN])
 def test_bad_epsilon(epsilon):
     with pytest.raises(ValueError, match="epsilon"):
-        check_epsilon(epsilon)
+        checks.epsilon(epsilon)
 
 
 def test_boundaries_are_allowed():
-    assert check_alpha(1) == 1.0 and check_gamma(0) == 0.0 and check_gamma(1.0) == 1.0
-    assert check_epsilon(0.0) == 0.0 and check_epsilon(np.float32(1.0)) == 1.0
+    assert checks.alpha(1) == 1.0 and checks.gamma(0) == 0.0 and checks.gamma(1.0) == 1.0
+    assert checks.epsilon(0.0) == 0.0 and checks.epsilon(np.float32(1.0)) == 1.0
 
 
 def test_entry_points_validate():
@@ -295,6 +293,32 @@ def test_bad_recommender_arguments():
         make_model().fit(
             np.zeros((2, 2), dtype=int), np.zeros(2, dtype=int), rng=np.random.default_rng(0)
         )
+
+
+def test_counts_and_sizes_are_checked_where_they_enter():
+    env = RobotGridWorldEnv(layout="slide")
+    rng = np.random.default_rng(0)
+    best = optimal_actions(value_iteration(env.mdp, 0.9).q_values, env.grid.terminal)
+    cases = [
+        (lambda: make_q_table(3, True), "n_actions must be a positive integer, got True"),
+        (lambda: make_q_table(2, 3, float("inf")), "initial_value must be a finite number"),
+        (lambda: epsilon_schedule(0), "n_episodes must be a positive integer, got 0"),
+        (lambda: epsilon_schedule(3, 0.0, 0.1), "exponential schedule needs start > 0"),
+        (lambda: train_q_learning(env, 2.5, alpha=0.5, gamma=0.9, epsilon=0.1, rng=rng),
+         "n_episodes must be a positive integer, got 2.5"),
+        (lambda: exploration_trade_off(env, {"g": 0.1}, [0], 10, best, alpha=0.5, gamma=0.9,
+                                       window=0), r"window must be an integer in \[1, 10\]"),
+        (lambda: SingleTableRecommender([1, 2, 3, 4], n_items=0), "n_items must be a positive"),
+        (lambda: make_model(list_size=0), r"list_size must be an integer in \[1, 7\], got 0"),
+        (lambda: make_model().fit(np.array([[3, 5, 8]]), np.array([13]), rng=rng, n_epochs=0),
+         "n_epochs must be a positive integer, got 0"),
+    ]  # fmt: skip
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    # the checked values are used as given
+    assert make_q_table(np.int64(2), 3, -1).tolist() == [[-1.0] * 3] * 2
+    assert make_model(list_size=np.int64(7)).list_size == 7
 
 
 def test_recommender_learns_a_logged_habit():

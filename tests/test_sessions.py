@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from odsc_recsys import sessions
 from odsc_recsys.catalog import Catalog
 from odsc_recsys.datasets import synthetic_movielens
 from odsc_recsys.sessions import (
@@ -108,8 +109,12 @@ def test_split_on_synthetic_data_is_reproducible():
 
 def _transitions(states: list[list[int]]) -> Transitions:
     n = len(states)
-    return Transitions(users=np.zeros(n, np.int64), states=np.array(states, np.int64),
-                       targets=np.zeros(n, np.int64), positions=np.arange(3, 3 + n))
+    return Transitions(
+        users=np.zeros(n, np.int64),
+        states=np.array(states, np.int64),
+        targets=np.zeros(n, np.int64),
+        positions=np.arange(3, 3 + n),
+    )
 
 
 def test_states_seen_in_ignores_order_and_needs_the_same_three_movies():
@@ -126,3 +131,84 @@ def test_states_seen_in_matches_a_set_of_sorted_tuples(states):
     known = {tuple(sorted(s)) for s in states[::2]}
     expected = [tuple(sorted(s)) in known for s in states]
     np.testing.assert_array_equal(states_seen_in(train, test), expected)
+
+
+def test_interaction_matrix_rows_follow_a_sequence_and_take_a_dtype():
+    m = interaction_matrix([np.array([2, 2, 0]), np.array([], dtype=np.int64), np.array([1])], 3,
+                           dtype=np.float64)  # fmt: skip
+    assert m.dtype == np.float64 and m.shape == (3, 3)
+    np.testing.assert_array_equal(m.toarray(), [[1, 0, 1], [0, 0, 0], [0, 1, 0]])
+    assert interaction_matrix({}, 4).shape == (0, 4)
+
+
+def test_transitions_length_and_subset_select_every_field():
+    t = make_transitions({5: np.array([10, 11, 12, 13, 14, 15]), 2: np.array([1, 2, 3, 4])})
+    assert len(t) == 4
+    sub = t.subset(np.array([3, 0]))
+    np.testing.assert_array_equal(sub.users, [5, 2])
+    np.testing.assert_array_equal(sub.states, [[12, 13, 14], [1, 2, 3]])
+    np.testing.assert_array_equal(sub.targets, [15, 4])
+    np.testing.assert_array_equal(sub.positions, [5, 3])
+    assert list(t.rows(np.array([1]))) == ["users", "states", "targets", "positions"]
+
+
+# ---------------------------------------------------------------------------------------------
+# load_tutorial_data: a cached load, but every caller gets its own copy
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tutorial_load(monkeypatch, request):
+    """``load_tutorial_data`` on synthetic ratings, with a source of its own (so a fresh load)
+    and a count of how often the ratings were read."""
+    reads = []
+
+    def fake_movielens(source: str, progressbar: bool):
+        reads.append(source)
+        return synthetic_movielens(n_users=40, n_items=80, seed=3)
+
+    monkeypatch.setattr(sessions, "load_movielens", fake_movielens)
+    source = f"synthetic for {request.node.name}"
+    return (lambda: sessions.load_tutorial_data(n_items=60, seed=1, source=source)), reads
+
+
+def test_tutorial_data_is_read_once_and_copied_per_call(tutorial_load):
+    load, reads = tutorial_load
+    a, b = load(), load()
+    assert len(reads) == 1  # the second call is served from the cache
+    assert a is not b and a.histories is not b.histories and a.ratings is not b.ratings
+    assert a.split.histories is a.histories  # one dict within a copy, as in the load
+    assert a.histories.keys() == b.histories.keys()
+    for u in a.histories:
+        np.testing.assert_array_equal(a.histories[u], b.histories[u])
+    np.testing.assert_array_equal(a.split.test.states, b.split.test.states)
+    pd.testing.assert_frame_equal(a.ratings, b.ratings)
+    assert a.ratings.attrs == b.ratings.attrs and a.catalog.titles == b.catalog.titles
+
+
+def test_changing_the_tutorial_data_does_not_reach_the_next_caller(tutorial_load):
+    load, _ = tutorial_load
+    mine = load()
+    user = min(mine.histories)
+    history = mine.histories[user].copy()
+    state = mine.split.train.states[0].copy()
+    ratings = mine.ratings["rating"].copy()
+    n_users, title = len(mine.histories), mine.catalog.titles[0]
+    # a cell that edits what it got: a dict entry, array elements, a column, a list
+    mine.histories[user] = np.array([0])
+    del mine.histories[max(mine.histories)]
+    mine.split.train.states[0] = -1
+    mine.split.train_histories[user][:] = 0
+    mine.ratings["rating"] = 0
+    mine.catalog.titles[0] = "edited"
+    mine.catalog.popularity[:] = 0
+
+    theirs = load()
+    assert len(theirs.histories) == n_users
+    np.testing.assert_array_equal(theirs.histories[user], history)
+    np.testing.assert_array_equal(theirs.split.train.states[0], state)
+    train_history = theirs.split.train_histories[user]
+    assert train_history.size > 0
+    np.testing.assert_array_equal(train_history, history[: len(train_history)])
+    pd.testing.assert_series_equal(theirs.ratings["rating"], ratings)
+    assert theirs.catalog.titles[0] == title and theirs.catalog.popularity.max() > 0

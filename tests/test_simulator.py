@@ -17,10 +17,10 @@ from odsc_recsys.simulator import (
     ENV_ID,
     MovieLensUserEnv,
     UserModel,
-    _calibrate_intercept,
     cascade_click_probabilities,
     genre_affinity,
 )
+from odsc_recsys.simulator.estimation import calibrate_intercept
 
 # ---- fixtures -----------------------------------------------------------------------------
 
@@ -250,10 +250,10 @@ def test_no_drift_keeps_the_taste_and_walk_moves_it(synthetic_model):
 
 
 def test_user_leaves_when_interest_runs_out():
-    env = MovieLensUserEnv(toy_model(), k=1, miss_cost=0.5, leave_prob=0.0)
+    env = MovieLensUserEnv(toy_model(histories=[[0], [0]]), k=1, n_start=1, miss_cost=0.5,
+                           leave_prob=0.0)  # fmt: skip
     env.reset(seed=0)
-    # Watched movies are never clicked: show movie 0 after it is watched to force misses.
-    env._watched[:] = True
+    # Watched movies are never clicked: show movie 0, watched at the start, to force misses.
     _, _, terminated, _, info = env.step([0])
     assert not terminated and info["interest"] == pytest.approx(0.5)
     _, _, terminated, truncated, info = env.step([0])
@@ -263,11 +263,14 @@ def test_user_leaves_when_interest_runs_out():
 
 
 def test_click_restores_interest_by_the_rating():
-    env = MovieLensUserEnv(toy_model(rating_mean=5.0), k=1, miss_cost=0.5, click_gain=0.1,
-                           rating_gain=0.2, leave_prob=0.0)  # fmt: skip
+    env = MovieLensUserEnv(toy_model(rating_mean=5.0, histories=[[0], [0]]), k=1, n_start=1,
+                           miss_cost=0.4, click_gain=0.1, rating_gain=0.2,
+                           leave_prob=0.0)  # fmt: skip
     for seed in range(30):
         env.reset(seed=seed)
-        env._interest = 0.2
+        for _ in range(2):  # two misses on movie 0 (watched, never clicked): interest 0.2
+            info = env.step([0])[4]
+        assert info["interest"] == pytest.approx(0.2)
         _, reward, _, _, info = env.step([2])
         if info["clicked"] == 2:
             break
@@ -322,6 +325,12 @@ def test_ratings_stay_in_one_to_five(synthetic_model):
         ({"n_start": 4}, "n_start"),
         ({"users": [99]}, "unknown user id 99"),
         ({"render_mode": "human"}, "render_mode"),
+        ({"k": True}, r"k must be an integer in \[1, 4\], got True"),
+        ({"satiation_decay": 1.5}, r"satiation_decay must be a finite number in \[0, 1\]"),
+        ({"drift": float("nan")}, "drift must be a finite number"),
+        ({"drift": 2.0, "drift_mode": "shift"}, r"drift must be a finite number in \[0, 1\]"),
+        ({"leave_prob": "0.1"}, "leave_prob must be a probability"),
+        ({"max_steps": 0}, "max_steps must be an integer >= 1, got 0"),
     ],
 )
 def test_bad_arguments_raise(kwargs, message):
@@ -361,7 +370,7 @@ def test_genre_affinity_by_hand():
 
 def test_intercept_calibration_hits_the_target():
     base = np.random.default_rng(0).normal(size=(30, 40))
-    b = _calibrate_intercept(base, 0.1)
+    b = calibrate_intercept(base, 0.1)
     assert expit(b + base).mean() == pytest.approx(0.1, abs=1e-9)
 
 

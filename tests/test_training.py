@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,6 +110,29 @@ def test_bad_hyperparameters_are_named():
         TrainConfig(penalty=-1.0)
     with pytest.raises(ValueError, match="epochs"):
         TrainConfig(epochs=0)
+    for field, value, message in [
+        ("reward", float("inf"), "reward must be a finite number >= 0, got inf"),
+        ("penalty", "5", "penalty must be a finite number"),
+        ("k", True, "k must be a positive integer, got True"),
+        ("k", 0, "k must be a positive integer, got 0"),
+        ("epochs", 1.5, "epochs must be a positive integer, got 1.5"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            TrainConfig(**{field: value})
+    # numpy integers and a zero penalty are fine
+    assert TrainConfig(k=np.int64(5), penalty=0.0).k == 5
+
+
+def test_unknown_hyperparameters_and_chunks_are_refused_before_any_training(planted):
+    catalog, _, split = planted
+    fields = sorted(TrainConfig.__dataclass_fields__)
+    message = f"unknown hyperparameter(s) ['hidden']: choose from {fields}"
+    for search in (grid_search, sweep):
+        with pytest.raises(ValueError) as err:
+            search(catalog, split.train, split.val, {"alpha": [0.1], "hidden": [8]})
+        assert str(err.value) == message
+    with pytest.raises(ValueError, match="chunk must be a positive integer, got 0"):
+        stream_curve(catalog, split.train, AS_PUBLISHED, np.random.default_rng(0), chunk=0)
 
 
 def test_grid_search_and_sweep_use_validation_only(planted):
@@ -190,7 +215,9 @@ def test_tune_picks_the_best_grid_point_then_the_best_number_of_passes(planted):
     best = result.search.iloc[0]
     assert (result.config.alpha, result.config.penalty) == (best["alpha"], best["penalty"])
     assert len(result.curve) == 3
-    assert result.config.epochs == int(result.curve.loc[result.curve["val_HR@10"].idxmax(), "epoch"])
+    assert result.config.epochs == int(
+        result.curve.loc[result.curve["val_HR@10"].idxmax(), "epoch"]
+    )
 
 
 def test_tuned_is_what_notebook_07s_validation_search_finds():

@@ -14,7 +14,7 @@ import pytest
 
 from odsc_recsys.catalog import Catalog
 from odsc_recsys.classical import Popularity
-from odsc_recsys.multi_table import GenreQTables
+from odsc_recsys.qtables import GenreQTables
 from odsc_recsys.widgets.classical import classical_explorer
 from odsc_recsys.widgets.display import SnapshotBox, fit_width, html_table
 from odsc_recsys.widgets.gridworld import bellman_explorer
@@ -35,7 +35,7 @@ def trained_tables() -> GenreQTables:
     tables = GenreQTables(GENRE_OF, NAMES, alpha=0.5, gamma=0.0)
     for genre in range(len(NAMES)):
         for row in range(int(tables.table_rows[genre])):
-            tables._store.writable_row(genre, row)[5] = 1.0
+            tables.store.writable_row(genre, row)[5] = 1.0
     return tables
 
 
@@ -86,7 +86,9 @@ def test_snapshot_box_adds_its_snapshot_to_the_widget_bundle():
 def test_pickers_are_wide_enough_for_the_longest_title_with_its_genre():
     tables = trained_tables()
     panel = qtable_explorer(tables, TITLES, initial=(0, 1, 2), k=3)
-    pickers = [*panel.children[0].children, panel.children[1].children[0]]
+    controls = panel.controls
+    pickers = controls.pickers
+    assert [p.description for p in pickers] == ["movie 1", "movie 2", "movie 3"]
     longest_label = f"{LONGEST} [Documentary]"  # 89 characters
     assert [label for label, _ in pickers[0].options][5] == longest_label
     for picker in pickers:
@@ -96,23 +98,59 @@ def test_pickers_are_wide_enough_for_the_longest_title_with_its_genre():
         assert width_ch(picker.layout.width) >= label_ch + len(longest_label) + 3
         assert picker.layout.max_width == "100%"
     assert picker_width(["abc", "abcdef"]) == "19ch"  # 8 (label) + 6 + 5 (arrow)
-    # two wide pickers share a row only if they fit: the rows wrap
-    assert panel.children[0].layout.flex_flow == "row wrap"
+    # two wide pickers share a row only if they fit: every row that holds a picker wraps
+    rows = [row for row in panel.children if set(getattr(row, "children", ())) & set(pickers)]
+    assert rows and all(row.layout.flex_flow == "row wrap" for row in rows)
     # the tables scroll inside their box rather than push the panel past the notebook's edge
-    for html_view in (panel.children[3], panel.children[6]):
+    for html_view in (controls.body, controls.update_view):
         assert (html_view.layout.width, html_view.layout.overflow) == ("100%", "auto")
+
+
+def test_every_control_is_on_the_panel():
+    panel = qtable_explorer(trained_tables(), TITLES, initial=(0, 1, 2), k=3)
+    shown = set()
+    for child in panel.children:
+        shown |= {child, *getattr(child, "children", ())}
+    controls = panel.controls
+    named = [*controls.pickers, controls.explore, controls.header, controls.body, controls.clicks,
+             controls.update_view, controls.move_on]  # fmt: skip
+    assert all(widget in shown for widget in named)
+    assert controls.explore.disabled  # no rng: greedy lists only
 
 
 def test_recommendation_buttons_show_whole_titles():
     tables = trained_tables()
     panel = qtable_explorer(tables, TITLES, initial=(0, 1, 2), k=3)
-    buttons = panel.children[5].children
+    buttons = panel.controls.clicks.children
     descriptions = [b.description for b in buttons]
-    assert descriptions[0] == LONGEST  # uncut (it used to stop at 28 characters)
+    assert len(buttons) == 3 and descriptions[0] == LONGEST  # uncut (it used to stop at 28)
     assert all(b.layout.width == "auto" for b in buttons)
-    move_on = panel.children[7]
+    move_on = panel.controls.move_on
     assert move_on.description == "Move on: state = (m2, m3, clicked)"
     assert move_on.layout.width == "auto"
+
+
+def test_a_click_updates_the_tables_and_move_on_shifts_the_state():
+    tables = trained_tables()
+    panel = qtable_explorer(tables, TITLES, initial=(0, 1, 2), k=3)
+    controls = panel.controls
+    assert controls.move_on.disabled and controls.update_view.value == ""
+    before = tables.score((0, 1, 2))[5]
+    controls.clicks.children[0].click()  # the longest title, the best Q-value
+    assert tables.score((0, 1, 2))[5] > before  # rewarded in every sub-state's row
+    assert f"Clicked {html.escape(LONGEST)}" in controls.update_view.value
+    assert not controls.move_on.disabled
+    controls.move_on.click()
+    assert [p.value for p in controls.pickers] == [1, 2, 5]  # (m2, m3, clicked)
+    assert controls.move_on.disabled and controls.update_view.value == ""
+    assert (
+        "QTableExplorer(Fargo (1996), Contact (1997), Dr. Strangelove"
+        in (panel._repr_mimebundle_()["text/plain"])
+    )
+    # two equal movies are not a state: the panel asks for three different ones
+    controls.pickers[0].value = 2
+    assert "Pick three different movies" in controls.header.value
+    assert controls.clicks.children == ()
 
 
 def test_qtable_explorer_output_holds_an_html_snapshot():
@@ -128,7 +166,7 @@ def test_qtable_explorer_output_holds_an_html_snapshot():
     assert "Sub-states: tables and rows consulted" in snapshot
     assert html.escape(LONGEST) in snapshot and ">1.000</td>" in snapshot  # its Q-value
     # a click shows up in the snapshot taken afterwards
-    panel.children[5].children[0].click()
+    panel.controls.clicks.children[0].click()
     assert f"Clicked {html.escape(LONGEST)}" in panel._repr_mimebundle_()["text/html"]
 
 
@@ -141,11 +179,21 @@ def test_bellman_explorer_output_holds_a_picture():
     assert WIDGET_VIEW in bundle
     assert bundle["text/plain"] == "BellmanExplorer('slide', gamma=0.9, slip=0)"
     png = base64.b64decode(bundle["image/png"])
-    assert png.startswith(b"\x89PNG") and png == bytes(panel.children[1].children[0].value)
-    panel.children[0].children[0].value = 0.5  # the gamma slider
+    assert png.startswith(b"\x89PNG") and png == bytes(panel.controls.picture.value)
+    panel.controls.gamma.value = 0.5
     assert "gamma=0.5" in panel._repr_mimebundle_()["text/plain"]
     assert bellman_explorer(["A.G"]).__class__ is SnapshotBox
     assert "1x3 grid" in bellman_explorer(["A.G"])._repr_mimebundle_()["text/plain"]
+
+
+def test_bellman_explorer_shows_all_its_controls():
+    panel = bellman_explorer("slide")
+    shown = set()
+    for child in panel.children:
+        shown |= {child, *getattr(child, "children", ())}
+    c = panel.controls
+    assert {c.gamma, c.slip, c.picture, c.table} <= shown
+    assert (c.gamma.description, c.slip.description) == ("gamma", "slip")
 
 
 # ---- notebook 01: the classical explorer ----------------------------------------------------

@@ -16,17 +16,22 @@ Shared conventions
 * Unknown item indices raise ``ValueError`` (through :func:`odsc_recsys.protocol.as_history`).
 * Ties are broken by the lower catalogue index (:func:`odsc_recsys.protocol.top_k`).
 * Randomness (only matrix factorisation has any) comes from an explicit ``numpy.random.Generator``.
+* Parameters follow scikit-learn: ``__init__`` only stores them, ``fit`` checks them, and
+  ``get_params()`` / ``set_params(**params)`` / ``repr`` read them from the ``__init__``
+  signature.
 
 Modules: :mod:`~odsc_recsys.classical.popularity`, :mod:`~odsc_recsys.classical.content`,
 :mod:`~odsc_recsys.classical.neighbours`, :mod:`~odsc_recsys.classical.factorization`,
-:mod:`~odsc_recsys.classical.hybrid`, :mod:`~odsc_recsys.classical.markov`; shared plumbing in
-:mod:`~odsc_recsys.classical._base`.
+:mod:`~odsc_recsys.classical.hybrid`, :mod:`~odsc_recsys.classical.markov`; shared plumbing
+(the base class :class:`ClassicalRecommender`) in :mod:`~odsc_recsys.classical.base`, and the
+recency weighting in :mod:`~odsc_recsys.classical.recency`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from odsc_recsys.classical.base import ClassicalRecommender
 from odsc_recsys.classical.content import ContentBased, item_features, title_tokens
 from odsc_recsys.classical.factorization import MatrixFactorization
 from odsc_recsys.classical.hybrid import Hybrid
@@ -36,6 +41,7 @@ from odsc_recsys.classical.popularity import Popularity
 from odsc_recsys.protocol import Recommender
 
 __all__ = [
+    "ClassicalRecommender",
     "ContentBased",
     "Hybrid",
     "ItemKNN",

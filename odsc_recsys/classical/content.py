@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from odsc_recsys.classical._base import (
-    Histories,
-    _check_nonneg,
-    _check_unit,
-    _combine_rows,
-    _Fitted,
-    _recency_entries,
-    _recency_matrix,
-    _recency_weights,
-)
+from odsc_recsys import checks
+from odsc_recsys.classical import recency
+from odsc_recsys.classical.base import ClassicalRecommender, Histories
 from odsc_recsys.protocol import as_history
 
 _YEAR = re.compile(r"\(\s*\d{4}\s*\)")
@@ -81,8 +75,8 @@ def item_features(
             f"genre_matrix must be (n_items, n_genres) with one row per title; got shape "
             f"{genres.shape} for {len(titles)} titles"
         )
-    _check_nonneg("genre_weight", genre_weight)
-    _check_nonneg("title_weight", title_weight)
+    checks.real("genre_weight", genre_weight, 0.0)
+    checks.real("title_weight", title_weight, 0.0)
     n_items = genres.shape[0]
     tokens = [set(title_tokens(t)) for t in titles]
     df: dict[str, int] = {}
@@ -101,7 +95,8 @@ def item_features(
     return _l2_rows(feats), names
 
 
-class ContentBased(_Fitted):
+@dataclass(repr=False, eq=False)
+class ContentBased(ClassicalRecommender):
     """Content-based filtering: recommend items that look like what the user watched.
 
     Items are described by their genres and the words of their titles (:func:`item_features`).
@@ -120,19 +115,15 @@ class ContentBased(_Fitted):
 
     name = "Content-based"
 
-    def __init__(
-        self, genre_weight: float = 1.0, title_weight: float = 0.5, recency_decay: float = 0.5
-    ) -> None:
-        self.genre_weight = _check_nonneg("genre_weight", genre_weight)
-        self.title_weight = _check_nonneg("title_weight", title_weight)
-        self.recency_decay = _check_unit("recency_decay", recency_decay)
+    genre_weight: float = 1.0
+    title_weight: float = 0.5
+    recency_decay: float = 0.5
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "genre_weight": self.genre_weight,
-            "title_weight": self.title_weight,
-            "recency_decay": self.recency_decay,
-        }
+    def check_params(self) -> None:
+        """Both weights are finite and >= 0; ``recency_decay`` lies in (0, 1]."""
+        checks.real("genre_weight", self.genre_weight, 0.0)
+        checks.real("title_weight", self.title_weight, 0.0)
+        checks.real("recency_decay", self.recency_decay, 0.0, 1.0, low_open=True)
 
     def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> ContentBased:
         """Build the item feature matrix from ``catalog.genre_matrix`` and ``catalog.titles``.
@@ -163,16 +154,16 @@ class ContentBased(_Fitted):
     def profile(self, history: Iterable[int]) -> np.ndarray:
         """The user's profile vector: recency-weighted sum of the history's item features."""
         hist = as_history(history, self.n_items)
-        w = _recency_weights(hist.size, self.recency_decay)
+        w = recency.weights(hist.size, self.recency_decay)
         return w @ self.features_[hist]
 
     def _score(self, history: np.ndarray) -> np.ndarray:
-        cols, vals = _recency_entries(history, self.recency_decay)
-        dots = _combine_rows(self.content_similarity_, cols, vals)
+        cols, vals = recency.entries(history, self.recency_decay)
+        dots = recency.combine_rows(self.content_similarity_, cols, vals)
         return _normalise(dots, cols, vals)
 
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
-        weights = _recency_matrix(histories, self.n_items, self.recency_decay)
+        weights = recency.matrix(histories, self.n_items, self.recency_decay)
         dots = np.asarray(weights @ self.content_similarity_)
         out = np.empty_like(dots)
         for r in range(len(histories)):

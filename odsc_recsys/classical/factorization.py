@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from odsc_recsys.classical._base import (
-    Histories,
-    _binary_matrix,
-    _check_nonneg,
-    _check_positive_int,
-    _check_unit,
-    _Fitted,
-    _recency_weights,
-)
+from odsc_recsys import checks
+from odsc_recsys.classical import recency
+from odsc_recsys.classical.base import ClassicalRecommender, Histories
 from odsc_recsys.protocol import as_history
+from odsc_recsys.sessions import interaction_matrix
 
 
-class MatrixFactorization(_Fitted):
+@dataclass(repr=False, eq=False)
+class MatrixFactorization(ClassicalRecommender):
     """Implicit-feedback matrix factorisation by alternating least squares (Hu, Koren, Volinsky 2008).
 
     Each user ``u`` and item ``i`` get ``n_factors``-dimensional vectors ``x_u`` and ``y_i``.
@@ -63,38 +60,29 @@ class MatrixFactorization(_Fitted):
     """
 
     name = "MF (ALS)"
+    #: The random source is not a setting of the model (and a Generator's repr is an address).
+    repr_hidden = frozenset({"rng"})
 
-    def __init__(
-        self,
-        n_factors: int = 32,
-        reg: float = 1.0,
-        confidence: float = 40.0,
-        n_iterations: int = 10,
-        recency_decay: float = 0.8,
-        rng: np.random.Generator | int = 0,
-    ) -> None:
-        self.n_factors = _check_positive_int("n_factors", n_factors)
-        if not reg > 0:
-            raise ValueError(f"reg must be > 0, got {reg!r}")
-        self.reg = float(reg)
-        self.confidence = _check_nonneg("confidence", confidence)
-        self.n_iterations = _check_positive_int("n_iterations", n_iterations)
-        self.recency_decay = _check_unit("recency_decay", recency_decay)
-        self.rng = rng
+    n_factors: int = 32
+    reg: float = 1.0
+    confidence: float = 40.0
+    n_iterations: int = 10
+    recency_decay: float = 0.8
+    rng: np.random.Generator | int = 0
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "n_factors": self.n_factors,
-            "reg": self.reg,
-            "confidence": self.confidence,
-            "n_iterations": self.n_iterations,
-            "recency_decay": self.recency_decay,
-        }
+    def check_params(self) -> None:
+        """Sizes are positive integers, ``reg`` > 0, ``confidence`` >= 0 and
+        ``recency_decay`` in (0, 1]; ``rng`` is checked by ``numpy.random.default_rng``."""
+        checks.positive_int("n_factors", self.n_factors)
+        checks.real("reg", self.reg, 0.0, low_open=True)
+        checks.real("confidence", self.confidence, 0.0)
+        checks.positive_int("n_iterations", self.n_iterations)
+        checks.real("recency_decay", self.recency_decay, 0.0, 1.0, low_open=True)
 
     def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> MatrixFactorization:
         """Learn ``user_factors_`` (n_users x f) and ``item_factors_`` (n_items x f) by ALS."""
         hists = self._fit_common(histories, n_items)
-        x = _binary_matrix(hists, self.n_items)
+        x = interaction_matrix(hists, self.n_items, dtype=np.float64)
         rng = np.random.default_rng(self.rng)
         f = self.n_factors
         users = 0.01 * rng.standard_normal((x.shape[0], f))
@@ -147,7 +135,7 @@ class MatrixFactorization(_Fitted):
         hist = as_history(history, self.n_items)
         # One weight per distinct item: the most recent occurrence wins.
         w = np.zeros(self.n_items)
-        w[hist] = _recency_weights(hist.size, self.recency_decay)
+        w[hist] = recency.weights(hist.size, self.recency_decay)
         idx = np.flatnonzero(w)
         return self._solve_one(self.gram_, self.item_factors_, idx, w[idx])
 

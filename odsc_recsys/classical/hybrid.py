@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
-from odsc_recsys.classical._base import Histories, _check_nonneg, _Fitted
+from odsc_recsys import checks
+from odsc_recsys.classical.base import ClassicalRecommender, Histories
 from odsc_recsys.classical.content import ContentBased
 from odsc_recsys.classical.neighbours import ItemKNN
 from odsc_recsys.protocol import Recommender
@@ -22,12 +24,13 @@ def _minmax_rows(scores: np.ndarray) -> np.ndarray:
 
 def _score_rows(model: Recommender, histories: list[np.ndarray]) -> np.ndarray:
     """Scores of any Recommender for a batch; uses ``score_many`` when the model has it."""
-    if isinstance(model, _Fitted):
+    if isinstance(model, ClassicalRecommender):
         return model.score_many(histories)
     return np.stack([np.asarray(model.score(h), dtype=np.float64) for h in histories])
 
 
-class Hybrid(_Fitted):
+@dataclass(repr=False, eq=False)
+class Hybrid(ClassicalRecommender):
     """Weighted hybrid: a blend of content-based and collaborative scores.
 
     Each component's scores are min-max scaled to [0, 1] for the history at hand (their raw
@@ -41,41 +44,68 @@ class Hybrid(_Fitted):
     Parameters
     ----------
     components : sequence of (Recommender, weight), optional
-        Default: ``[(ContentBased(), 0.1), (ItemKNN(), 0.9)]``.
+        The models to blend, fitted in place by :meth:`fit`. Default (None): fresh
+        ``ContentBased()`` and ``ItemKNN()`` with weights 0.1 and 0.9
+        (:attr:`default_components`), made at each ``fit``.
+
+    Attributes
+    ----------
+    components_ : list of (Recommender, float)
+        The fitted components and their weights.
     """
 
     name = "Hybrid"
 
-    def __init__(self, components: Sequence[tuple[Recommender, float]] | None = None) -> None:
-        if components is None:
-            components = [(ContentBased(), 0.1), (ItemKNN(), 0.9)]
-        if len(components) == 0:
+    #: The components of ``Hybrid()``: a model class and its weight.
+    default_components: ClassVar[tuple[tuple[type[Recommender], float], ...]] = (
+        (ContentBased, 0.1),
+        (ItemKNN, 0.9),
+    )
+
+    components: Sequence[tuple[Recommender, float]] | None = None
+
+    def check_params(self) -> None:
+        """At least one component, each a Recommender with a finite weight >= 0."""
+        if self.components is None:
+            return
+        if len(self.components) == 0:
             raise ValueError("Hybrid needs at least one (model, weight) component")
-        for model, weight in components:
+        for model, weight in self.components:
             if not isinstance(model, Recommender):
                 raise ValueError(f"a Hybrid component must be a Recommender, got {model!r}")
-            _check_nonneg("component weight", weight)
-        self.components = [(m, float(w)) for m, w in components]
+            checks.real("component weight", weight, 0.0)
 
-    def _params(self) -> dict[str, Any]:
-        return {"components": [(m.name, w) for m, w in self.components]}
+    def _repr_value(self, name: str, value: Any) -> str:
+        # the components by name: a fitted model's repr would be long
+        if name != "components":
+            return super()._repr_value(name, value)
+        if value is None:
+            return repr([(cls.name, w) for cls, w in self.default_components])
+        return repr([(getattr(m, "name", type(m).__name__), w) for m, w in value])
 
     def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> Hybrid:
-        """Fit every component on the same data."""
+        """Fit every component on the same data; the fitted ones are ``components_``.
+
+        Without ``components``, fresh models of :attr:`default_components` are fitted.
+        """
         hists = self._fit_common(histories, n_items)
-        for model, _ in self.components:
+        if self.components is None:
+            self.components_ = [(cls(), w) for cls, w in self.default_components]
+        else:
+            self.components_ = [(m, float(w)) for m, w in self.components]
+        for model, _ in self.components_:
             model.fit(hists, n_items, catalog=catalog)
         return self
 
     def _score(self, history: np.ndarray) -> np.ndarray:
         total = np.zeros(self.n_items)
-        for model, weight in self.components:
+        for model, weight in self.components_:
             scores = np.asarray(model.score(history), dtype=np.float64)
             total += weight * _minmax_rows(scores[None, :])[0]
         return total
 
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
         total = np.zeros((len(histories), self.n_items))
-        for model, weight in self.components:
+        for model, weight in self.components_:
             total += weight * _minmax_rows(_score_rows(model, histories))
         return total

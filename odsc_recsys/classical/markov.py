@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from odsc_recsys.classical._base import (
-    Histories,
-    _check_nonneg,
-    _check_positive_int,
-    _check_unit,
-    _combine_rows,
-    _Fitted,
-    _recency_entries,
-    _recency_matrix,
-)
+from odsc_recsys import checks
+from odsc_recsys.classical import recency
+from odsc_recsys.classical.base import ClassicalRecommender, Histories
 
 
-class MarkovChain(_Fitted):
+@dataclass(repr=False, eq=False)
+class MarkovChain(ClassicalRecommender):
     """First-order Markov chain: "people who watched X next watched Y".
 
     Transition counts ``C[i, j]`` (how often ``j`` directly followed ``i`` in a training history)
@@ -45,13 +40,15 @@ class MarkovChain(_Fitted):
 
     name = "Markov chain"
 
-    def __init__(self, n_last: int = 3, decay: float = 1.0, smoothing: float = 10.0) -> None:
-        self.n_last = _check_positive_int("n_last", n_last)
-        self.decay = _check_unit("decay", decay)
-        self.smoothing = _check_nonneg("smoothing", smoothing)
+    n_last: int = 3
+    decay: float = 1.0
+    smoothing: float = 10.0
 
-    def _params(self) -> dict[str, Any]:
-        return {"n_last": self.n_last, "decay": self.decay, "smoothing": self.smoothing}
+    def check_params(self) -> None:
+        """``n_last`` is a positive integer, ``decay`` in (0, 1], ``smoothing`` >= 0."""
+        checks.positive_int("n_last", self.n_last)
+        checks.real("decay", self.decay, 0.0, 1.0, low_open=True)
+        checks.real("smoothing", self.smoothing, 0.0)
 
     def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> MarkovChain:
         """Count transitions and build the smoothed ``transition_`` matrix (rows sum to 1)."""
@@ -72,10 +69,10 @@ class MarkovChain(_Fitted):
         return self
 
     def _score(self, history: np.ndarray) -> np.ndarray:
-        cols, vals = _recency_entries(history, self.decay, self.n_last)
-        return _combine_rows(self.transition_, cols, vals)
+        cols, vals = recency.entries(history, self.decay, self.n_last)
+        return recency.combine_rows(self.transition_, cols, vals)
 
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
         # Only the last n_last movies (the state) are read.
-        weights = _recency_matrix(histories, self.n_items, self.decay, self.n_last)
+        weights = recency.matrix(histories, self.n_items, self.decay, self.n_last)
         return np.asarray(weights @ self.transition_)

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from odsc_recsys.classical._base import (
-    Histories,
-    _binary_matrix,
-    _check_nonneg,
-    _check_positive_int,
-    _check_unit,
-    _combine_rows,
-    _Fitted,
-    _recency_entries,
-    _recency_matrix,
-    _recency_weights,
-)
+from odsc_recsys import checks
+from odsc_recsys.classical import recency
+from odsc_recsys.classical.base import ClassicalRecommender, Histories
 from odsc_recsys.protocol import as_history
+from odsc_recsys.sessions import interaction_matrix
 
 
 def _shrunk_cosine(overlap: np.ndarray, norm_a: np.ndarray, norm_b: np.ndarray, shrink: float):
@@ -38,7 +31,25 @@ def _shrunk_cosine(overlap: np.ndarray, norm_a: np.ndarray, norm_b: np.ndarray, 
     return cos
 
 
-class UserKNN(_Fitted):
+def _check_neighbourhood(
+    n_neighbours: int | None, shrink: float, recency_decay: float, *, allow_all: bool
+) -> None:
+    """Check the three settings every neighbourhood model shares.
+
+    Raises
+    ------
+    ValueError
+        Naming the first of ``n_neighbours`` (a positive integer; also None with
+        ``allow_all``), ``shrink`` (finite, >= 0) or ``recency_decay`` (in (0, 1]) that is out
+        of range.
+    """
+    checks.positive_int("n_neighbours", n_neighbours, allow_none=allow_all)
+    checks.real("shrink", shrink, 0.0)
+    checks.real("recency_decay", recency_decay, 0.0, 1.0, low_open=True)
+
+
+@dataclass(repr=False, eq=False)
+class UserKNN(ClassicalRecommender):
     """User-based collaborative filtering: "people like you also watched".
 
     The asking user's history is folded in as a vector ``q`` (1 per watched item, or recency
@@ -64,24 +75,18 @@ class UserKNN(_Fitted):
 
     name = "User-kNN"
 
-    def __init__(
-        self, n_neighbours: int = 20, shrink: float = 0.0, recency_decay: float = 0.85
-    ) -> None:
-        self.n_neighbours = _check_positive_int("n_neighbours", n_neighbours)
-        self.shrink = _check_nonneg("shrink", shrink)
-        self.recency_decay = _check_unit("recency_decay", recency_decay)
+    n_neighbours: int = 20
+    shrink: float = 0.0
+    recency_decay: float = 0.85
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "n_neighbours": self.n_neighbours,
-            "shrink": self.shrink,
-            "recency_decay": self.recency_decay,
-        }
+    def check_params(self) -> None:
+        """``n_neighbours`` is a positive integer, ``shrink`` >= 0, ``recency_decay`` in (0, 1]."""
+        _check_neighbourhood(self.n_neighbours, self.shrink, self.recency_decay, allow_all=False)
 
     def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> UserKNN:
         """Store the binary user x item matrix of the training histories."""
         hists = self._fit_common(histories, n_items)
-        self.matrix_ = _binary_matrix(hists, self.n_items)
+        self.matrix_ = interaction_matrix(hists, self.n_items, dtype=np.float64)
         # Sparse for the similarity products, dense rows for gathering the neighbours fast.
         self._dense = self.matrix_.toarray()
         self.user_norms_ = np.sqrt(self._dense.sum(axis=1))
@@ -92,7 +97,7 @@ class UserKNN(_Fitted):
         hist = as_history(history, self.n_items)
         q = np.zeros(self.n_items)
         # Assigning oldest first lets a re-watched item keep its most recent weight.
-        q[hist] = _recency_weights(hist.size, self.recency_decay)
+        q[hist] = recency.weights(hist.size, self.recency_decay)
         present = (q > 0).astype(np.float64)
         dot = self.matrix_ @ q
         sims = _shrunk_cosine(dot, self.user_norms_, np.linalg.norm(q), 0.0)
@@ -109,7 +114,8 @@ class UserKNN(_Fitted):
         return sims[top] @ self._dense[top]
 
 
-class ItemKNN(_Fitted):
+@dataclass(repr=False, eq=False)
+class ItemKNN(ClassicalRecommender):
     """Item-based collaborative filtering: "people who watched X also watched Y".
 
     Item-item shrunk cosine similarities are computed once from the columns of the user x item
@@ -130,33 +136,28 @@ class ItemKNN(_Fitted):
 
     name = "Item-kNN"
 
-    def __init__(
-        self, n_neighbours: int | None = None, shrink: float = 0.0, recency_decay: float = 0.5
-    ) -> None:
-        self.n_neighbours = _check_positive_int("n_neighbours", n_neighbours, allow_none=True)
-        self.shrink = _check_nonneg("shrink", shrink)
-        self.recency_decay = _check_unit("recency_decay", recency_decay)
+    n_neighbours: int | None = None
+    shrink: float = 0.0
+    recency_decay: float = 0.5
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "n_neighbours": self.n_neighbours,
-            "shrink": self.shrink,
-            "recency_decay": self.recency_decay,
-        }
+    def check_params(self) -> None:
+        """``n_neighbours`` is a positive integer or None, ``shrink`` >= 0, ``recency_decay``
+        in (0, 1]."""
+        _check_neighbourhood(self.n_neighbours, self.shrink, self.recency_decay, allow_all=True)
 
     def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> ItemKNN:
         """Compute the pruned item-item similarity matrix ``similarity_`` (n_items x n_items)."""
         hists = self._fit_common(histories, n_items)
-        x = _binary_matrix(hists, self.n_items)
+        x = interaction_matrix(hists, self.n_items, dtype=np.float64)
         self.similarity_ = item_similarity(x, self.shrink, self.n_neighbours)
         return self
 
     def _score(self, history: np.ndarray) -> np.ndarray:
-        cols, vals = _recency_entries(history, self.recency_decay)
-        return _combine_rows(self.similarity_, cols, vals)
+        cols, vals = recency.entries(history, self.recency_decay)
+        return recency.combine_rows(self.similarity_, cols, vals)
 
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
-        weights = _recency_matrix(histories, self.n_items, self.recency_decay)
+        weights = recency.matrix(histories, self.n_items, self.recency_decay)
         return np.asarray(weights @ self.similarity_)
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from odsc_recsys.classical._base import Histories, _Fitted
+from odsc_recsys.classical.base import ClassicalRecommender, Histories
 
 
-class Popularity(_Fitted):
+class Popularity(ClassicalRecommender):
     """Recommend what most people watched: the same list for everyone.
 
     The score of an item is the number of training histories that contain it. It ignores the

@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..online import Agent
+from .. import checks
+from ..online import Agent, SessionStep
 from ..protocol import top_k
 from .models import DQNRecommender
 from .networks import q_values
@@ -71,23 +72,24 @@ class QNetworkAgent(Agent):
         super().__init__(k)
         if not isinstance(model, DQNRecommender):
             raise TypeError(f"model must be a DQNRecommender, got {type(model).__name__}")
-        self.params = model._fitted()
+        self.params = model.fitted_params()
         self.target = self.params
         self.config = model.config
         self.n_items = model.n_items
         if int(pad) != self.n_items:
             raise ValueError(f"pad must equal the catalogue size {self.n_items}, got {pad!r}")
-        if not 0.0 <= float(epsilon) <= 1.0:
-            raise ValueError(f"epsilon must be in [0, 1], got {epsilon!r}")
-        sizes = (("batch_size", batch_size), ("buffer_size", buffer_size),
-                 ("update_every", update_every))  # fmt: skip
-        for label, value in sizes:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive integer, got {value!r}")
-        self.pad, self.epsilon, self.learn_online = int(pad), float(epsilon), bool(learn_online)
-        self.batch_size, self.update_every, self.name = batch_size, update_every, name
-        self._step = step_function("dqn", self.config.gamma, self.config.double,
-                                   self.config.learning_rate, self.config.negative_weight)
+        self.epsilon = checks.epsilon(epsilon)
+        self.batch_size = checks.positive_int("batch_size", batch_size)
+        buffer_size = checks.positive_int("buffer_size", buffer_size)
+        self.update_every = checks.positive_int("update_every", update_every)
+        self.pad, self.learn_online, self.name = int(pad), bool(learn_online), name
+        self._step = step_function(
+            "dqn",
+            self.config.gamma,
+            self.config.double,
+            self.config.learning_rate,
+            self.config.negative_weight,
+        )
         self._opt_state = optimizer_state(self.params, self.config.learning_rate)
         self._states = np.zeros((buffer_size, 3), np.int32)
         self._next_states = np.zeros((buffer_size, 3), np.int32)
@@ -121,23 +123,16 @@ class QNetworkAgent(Agent):
             slate[np.flatnonzero(explore)[:n]] = rng.choice(pool, size=n, replace=False)
         return slate
 
-    def learn(
-        self,
-        observation: np.ndarray,
-        slate: np.ndarray,
-        clicked: int,
-        reward: float,
-        next_observation: np.ndarray,
-        done: bool,
-    ) -> None:
-        if not self.learn_online:
-            return
+    def learn_step(self, step: SessionStep) -> None:
+        """Store the step in the replay buffer; every ``update_every`` steps, once a batch is
+        stored, take one gradient step (:meth:`Agent.learn` calls this while learning)."""
         j = self._next
-        self._states[j] = self._state(observation)
-        self._next_states[j] = self._state(next_observation)
+        self._states[j] = self._state(step.observation)
+        self._next_states[j] = self._state(step.next_observation)
         self._slates[j] = -1
-        self._slates[j, : len(slate)] = slate
-        self._actions[j], self._rewards[j], self._done[j] = clicked, reward, float(done)
+        self._slates[j, : len(step.slate)] = step.slate
+        self._actions[j], self._rewards[j] = step.clicked, step.reward
+        self._done[j] = float(step.done)
         self._next = (j + 1) % len(self._actions)
         self._size = min(self._size + 1, len(self._actions))
         self.steps += 1

@@ -1,36 +1,18 @@
-"""Hyperparameters of the Q-networks, checked once when a configuration is made."""
+"""Hyperparameters of the Q-networks, checked once (through :mod:`odsc_recsys.checks`) when a
+configuration is made."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import numpy as np
+from .. import checks
 
 #: The kinds of network this package trains (see :mod:`odsc_recsys.deep.models`).
 KINDS = ("dqn", "sqn", "supervised")
 
 #: How the target network follows the online one.
 TARGET_UPDATES = ("copy", "polyak")
-
-
-def _positive_int(name: str, value: Any, high: float = math.inf) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 1 <= value <= high:
-        allowed = "a positive integer" if high == math.inf else f"an integer in [1, {high:g}]"
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return int(value)
-
-
-def _real(name: str, value: Any, low: float, high: float, *, open_low: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
-    inside = (low < x if open_low else low <= x) and x <= high  # false for NaN
-    if not inside:
-        bracket = "(" if open_low else "["
-        raise ValueError(f"{name} must be in {bracket}{low:g}, {high:g}], got {value!r}")
-    return x
 
 
 @dataclass(frozen=True)
@@ -91,34 +73,26 @@ class NetConfig:
     k: int = 10
 
     def __post_init__(self) -> None:
-        gamma = self.gamma
-        real = not isinstance(gamma, bool) and isinstance(gamma, int | float | np.number)
-        # gamma = 1 would be an undiscounted bootstrap, which on logs never stops growing
-        if not real or not 0.0 <= float(gamma) < 1.0:  # also rejects NaN
-            raise ValueError(f"gamma must be a real number in [0, 1), got {gamma!r}")
-        gamma = float(gamma)
-        for flag in ("double", "dueling"):
-            if not isinstance(getattr(self, flag), bool | np.bool_):
-                raise ValueError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
-        if self.target_update not in TARGET_UPDATES:
-            raise ValueError(
-                f"target_update must be one of {TARGET_UPDATES}, got {self.target_update!r}"
-            )
         checked = {
-            "embed_dim": _positive_int("embed_dim", self.embed_dim, 4096),
-            "hidden": _positive_int("hidden", self.hidden, 65536),
-            "gamma": gamma,
-            "double": bool(self.double),
-            "dueling": bool(self.dueling),
-            "negative_weight": _real("negative_weight", self.negative_weight, 0.0, 1e6,
-                                     open_low=True),  # fmt: skip
-            "target_every": _positive_int("target_every", self.target_every),
-            "tau": _real("tau", self.tau, 0.0, 1.0, open_low=True),
-            "learning_rate": _real("learning_rate", self.learning_rate, 0.0, 1.0, open_low=True),
-            "batch_size": _positive_int("batch_size", self.batch_size, 1_000_000),
-            "max_epochs": _positive_int("max_epochs", self.max_epochs, 10_000),
-            "patience": _positive_int("patience", self.patience, 10_000),
-            "k": _positive_int("k", self.k),
+            "embed_dim": checks.integer("embed_dim", self.embed_dim, 1, 4096),
+            "hidden": checks.integer("hidden", self.hidden, 1, 65536),
+            # gamma = 1 would be an undiscounted bootstrap, which on logs never stops growing
+            "gamma": checks.real("gamma", self.gamma, 0.0, 1.0, high_open=True),
+            "double": checks.boolean("double", self.double),
+            "dueling": checks.boolean("dueling", self.dueling),
+            "negative_weight": checks.real(
+                "negative_weight", self.negative_weight, 0.0, 1e6, low_open=True
+            ),
+            "target_update": checks.one_of("target_update", self.target_update, TARGET_UPDATES),
+            "target_every": checks.positive_int("target_every", self.target_every),
+            "tau": checks.real("tau", self.tau, 0.0, 1.0, low_open=True),
+            "learning_rate": checks.real(
+                "learning_rate", self.learning_rate, 0.0, 1.0, low_open=True
+            ),
+            "batch_size": checks.integer("batch_size", self.batch_size, 1, 1_000_000),
+            "max_epochs": checks.integer("max_epochs", self.max_epochs, 1, 10_000),
+            "patience": checks.integer("patience", self.patience, 1, 10_000),
+            "k": checks.positive_int("k", self.k),
         }
         # plain Python numbers (numpy scalars are accepted), so a config always saves as JSON
         for name, value in checked.items():
@@ -128,7 +102,9 @@ class NetConfig:
         """A copy with some fields changed (checked again)."""
         unknown = sorted(set(changes) - set(asdict(self)))
         if unknown:
-            raise ValueError(f"unknown NetConfig field(s) {unknown}; allowed: {sorted(asdict(self))}")
+            raise ValueError(
+                f"unknown NetConfig field(s) {unknown}; allowed: {sorted(asdict(self))}"
+            )
         return replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:

@@ -27,6 +27,8 @@ shifts a row of Q-values without reordering it. Notebook 10 measures this.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -96,17 +98,13 @@ def cross_entropy(params: Params, batch: dict[str, jax.Array]) -> jax.Array:
     return -jnp.take_along_axis(log_p, batch["actions"][:, None], axis=1).mean()
 
 
-def sqn_loss(
-    params: Params,
-    target: Params,
-    batch: dict[str, jax.Array],
-    gamma: float,
-    double: bool,
-    negative_weight: float = 1.0,
-) -> jax.Array:
-    """SQN (Xin et al. 2020): the supervised loss plus the TD loss, on one shared encoder."""
-    return cross_entropy(params, batch) + td_loss(params, target, batch, gamma, double,
-                                                  negative_weight)
+def sqn_loss(params: Params, target: Params, batch: dict[str, jax.Array], *td: Any) -> jax.Array:
+    """SQN (Xin et al. 2020): the supervised loss plus the TD loss, on one shared encoder.
+
+    ``td`` are the TD settings, passed on to :func:`td_loss` as they are:
+    ``gamma, double[, negative_weight]``.
+    """
+    return cross_entropy(params, batch) + td_loss(params, target, batch, *td)
 
 
 def polyak(target: Params, online: Params, tau: float) -> Params:

@@ -25,6 +25,7 @@ import jax
 import numpy as np
 import pandas as pd
 
+from .. import checks
 from ..atomic import atomic_savez
 from ..protocol import Recommender, as_history, top_k_many
 from ..sessions import Transitions
@@ -111,9 +112,7 @@ class QNetworkRecommender(Recommender):
         """
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        if isinstance(n_items, bool) or not isinstance(n_items, int | np.integer) or n_items < 1:
-            raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
-        n_items = int(n_items)
+        n_items = checks.positive_int("n_items", n_items)
         if item_ids is not None and len(item_ids) != n_items:
             raise ValueError(f"item_ids has {len(item_ids)} ids for a catalogue of {n_items}")
         buffer = ReplayBuffer.from_transitions(transitions, n_items)
@@ -131,14 +130,15 @@ class QNetworkRecommender(Recommender):
 
     # -- scoring ----------------------------------------------------------------------------
 
-    def _fitted(self) -> networks.Params:
+    def fitted_params(self) -> networks.Params:
+        """The trained parameters (a pytree of arrays), or ``RuntimeError`` before ``fit``."""
         if self.params is None:
             raise RuntimeError(f"{self.name} is not fitted yet: call fit(...) (or load a file)")
         return self.params
 
     def score_states(self, states: np.ndarray) -> np.ndarray:
         """Scores of every movie for a batch of ``(n, 3)`` states (padding ``n_items``)."""
-        params = self._fitted()
+        params = self.fitted_params()
         states = np.asarray(states)
         if states.ndim != 2 or states.shape[1] != networks.STATE_LEN:
             raise ValueError(f"states must have shape (n, 3), got {states.shape}")
@@ -156,25 +156,24 @@ class QNetworkRecommender(Recommender):
     ) -> np.ndarray:
         """Up to ``k`` movies after this history, best first (see
         :meth:`~odsc_recsys.protocol.Recommender.recommend`)."""
-        self._fitted()
+        self.fitted_params()
         return super().recommend(history, k, exclude)
 
     def score(self, history: Iterable[int]) -> np.ndarray:
         """One score per movie (higher is better) after this history; only its last 3 count."""
-        self._fitted()
+        self.fitted_params()
         hist = as_history(history, self.n_items)
         return self.score_states(states_of([hist], self.n_items))[0].astype(np.float64)
 
     def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
         """Lists for many histories in one batched pass (equal to looping :meth:`recommend`)."""
-        self._fitted()
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
-            raise ValueError(f"k must be an integer >= 0, got {k!r}")
+        self.fitted_params()
+        k = checks.count("k", k)
         hists = [as_history(h, self.n_items) for h in histories]
         if not hists:
             return np.zeros((0, k), dtype=np.int64)
         scores = self.score_states(states_of(hists, self.n_items))
-        return top_k_many(scores, int(k), hists)
+        return top_k_many(scores, k, hists)
 
     def check_catalog(self, item_ids: Sequence[int], source: str | None = None) -> None:
         """Raise ``ValueError`` unless the network was trained on exactly this catalogue
@@ -194,18 +193,20 @@ class QNetworkRecommender(Recommender):
     @property
     def n_parameters(self) -> int:
         """How many numbers the network holds."""
-        return networks.n_parameters(self._fitted())
+        return networks.n_parameters(self.fitted_params())
 
     @property
     def nbytes(self) -> int:
         """Bytes of the parameters (float32)."""
-        return int(sum(np.asarray(v).nbytes for v in networks.flatten(self._fitted()).values()))
+        return int(
+            sum(np.asarray(v).nbytes for v in networks.flatten(self.fitted_params()).values())
+        )
 
     # -- saving -----------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write parameters, configuration and catalogue to one ``.npz``, atomically."""
-        params = self._fitted()
+        params = self.fitted_params()
         path = Path(path)
         meta = {
             "format": FORMAT,
@@ -262,9 +263,7 @@ class SQNRecommender(QNetworkRecommender):
         self, config: NetConfig | None = None, name: str | None = None, head: str = "supervised"
     ) -> None:
         super().__init__(config, name)
-        if head not in SQN_HEADS:
-            raise ValueError(f"head must be one of {SQN_HEADS}, got {head!r}")
-        self.head = head
+        self.head = checks.one_of("head", head, SQN_HEADS)
         if name is None:
             self.name = f"SQN ({'supervised' if head == 'supervised' else 'Q'} head)"
 
@@ -319,9 +318,7 @@ def load_network(
         raise ValueError(f"{str(path)!r}: unknown network kind {kind!r}; allowed: {KINDS}")
     try:
         config = NetConfig.from_dict(meta["config"])
-        n_items = meta["n_items"]
-        if isinstance(n_items, bool) or not isinstance(n_items, int) or n_items < 1:
-            raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+        n_items = checks.positive_int("n_items", meta["n_items"])
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{str(path)!r}: invalid metadata ({type(err).__name__}: {err})") from None
     cls = _CLASSES[kind]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sessions import Transitions
+from ..sessions import ParallelArrays, Transitions
 from .networks import STATE_LEN
 
 
@@ -32,7 +32,7 @@ def states_of(histories: list[np.ndarray] | np.ndarray, n_items: int) -> np.ndar
 
 
 @dataclass(frozen=True)
-class ReplayBuffer:
+class ReplayBuffer(ParallelArrays):
     """Transitions for TD learning, as parallel arrays.
 
     Attributes
@@ -52,9 +52,6 @@ class ReplayBuffer:
     rewards: np.ndarray
     next_states: np.ndarray
     done: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.actions)
 
     @classmethod
     def from_transitions(cls, transitions: Transitions, n_items: int) -> ReplayBuffer:
@@ -95,13 +92,7 @@ class ReplayBuffer:
 
     def batch(self, index: np.ndarray) -> dict[str, np.ndarray]:
         """The rows ``index`` as a batch dict (see :mod:`.losses`)."""
-        return {
-            "states": self.states[index],
-            "actions": self.actions[index],
-            "rewards": self.rewards[index],
-            "next_states": self.next_states[index],
-            "done": self.done[index],
-        }
+        return self.rows(index)
 
     def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:
         """Index arrays of one shuffled pass. The remainder smaller than ``batch_size`` is

@@ -21,10 +21,11 @@ import numpy as np
 import optax
 import pandas as pd
 
+from .. import checks
 from ..protocol import as_history
 from ..sessions import Transitions
 from . import losses
-from .config import NetConfig
+from .config import KINDS, NetConfig
 from .networks import Params
 from .replay import ReplayBuffer, states_of
 
@@ -34,16 +35,16 @@ from .replay import ReplayBuffer, states_of
 SCORE_BLOCK = 512
 
 
+#: The loss of each kind of network, all called ``loss(params, target, batch, *td_settings)``.
+_LOSSES: dict[str, Callable[..., jax.Array]] = {
+    "dqn": losses.td_loss,
+    "sqn": losses.sqn_loss,
+    "supervised": lambda params, target, batch, *td: losses.cross_entropy(params, batch),
+}
+
+
 def _loss_of(kind: str) -> Callable[..., jax.Array]:
-    if kind == "dqn":
-        return losses.td_loss
-    if kind == "sqn":
-        return losses.sqn_loss
-    if kind == "supervised":
-        return lambda params, target, batch, gamma, double, weight: losses.cross_entropy(
-            params, batch
-        )
-    raise ValueError(f"kind must be one of ('dqn', 'sqn', 'supervised'), got {kind!r}")
+    return _LOSSES[checks.one_of("kind", kind, KINDS)]
 
 
 @functools.lru_cache(maxsize=32)
@@ -60,8 +61,9 @@ def step_function(
 
     @jax.jit
     def step(params: Params, target: Params, opt_state: optax.OptState, batch: dict):
-        loss, grads = jax.value_and_grad(loss_fn)(params, target, batch, gamma, double,
-                                                  negative_weight)
+        loss, grads = jax.value_and_grad(loss_fn)(
+            params, target, batch, gamma, double, negative_weight
+        )
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
@@ -203,8 +205,9 @@ def fit(
     progress : bool
         A progress bar over epochs that shows the validation hit rate.
     """
-    step = step_function(kind, config.gamma, config.double, config.learning_rate,
-                         config.negative_weight)
+    step = step_function(
+        kind, config.gamma, config.double, config.learning_rate, config.negative_weight
+    )
     opt_state = optimizer_state(params, config.learning_rate)
     target = params
     epochs = range(1, config.max_epochs + 1)

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 Status = Literal["correct", "wrong", "not attempted"]
 Kind = Literal["value", "code"]
 
@@ -73,6 +75,30 @@ def as_number(value: Any, hint: str = "return one number") -> float:
         return float(value)
     except (TypeError, ValueError):
         raise NotQuite(f"{hint}, got {value!r}") from None
+
+
+def as_integer(value: Any, hint: str) -> int:
+    """``int(value)`` (which truncates a float), or :class:`NotQuite` with
+    ``"<hint>, got <value>"`` when ``value`` is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise NotQuite(f"{hint}, got {value!r}") from None
+
+
+def as_vector(value: Any, size: int, numbers_hint: str, size_hint: str) -> np.ndarray:
+    """``value`` flattened to ``size`` floats, or :class:`NotQuite`.
+
+    The hint is ``"<numbers_hint>, got <value>"`` when ``value`` is not an array of numbers,
+    and ``"<size_hint>, got <its size>"`` when it holds another number of them.
+    """
+    try:
+        array = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise NotQuite(f"{numbers_hint}, got {value!r}") from None
+    if array.shape != (size,):
+        raise NotQuite(f"{size_hint}, got {array.size}")
+    return array
 
 
 def is_blank(answer: Any) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..state_space import dense_table_bytes, n_combinations, n_permutations, rank_combination
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_integer, correct, exercise, is_blank, not_attempted, wrong
 
 N_ITEMS = 627  # the tutorial's catalogue
 
@@ -26,10 +26,7 @@ N_ITEMS = 627  # the tutorial's catalogue
           "bytes of one dense float32 table over unordered 4-movie states of 627 movies")  # fmt: skip
 def table_bytes(answer: object) -> Verdict:
     """States (627C4) x actions (627) x 4 bytes."""
-    try:
-        value = int(answer)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        return wrong(f"answer with one whole number of bytes, got {answer!r}")
+    value = as_integer(answer, "answer with one whole number of bytes")
     if not math.isclose(value, float(answer), rel_tol=1e-12):  # type: ignore[arg-type]
         return wrong(f"a number of bytes is a whole number, got {answer!r}")
     states = n_combinations(N_ITEMS, 4)

@@ -2,7 +2,7 @@
 
 ``06.substates``: the learner writes ``substates(state, genre_of)``, the talk's sub-state
 decomposition of a 3-movie state; the check compares it with
-:meth:`odsc_recsys.multi_table.GenreQTables.decompose` on seeded states of every scenario.
+:meth:`odsc_recsys.qtables.GenreQTables.decompose` on seeded states of every scenario.
 
 ``06.pair_row``: the row of the War table that holds the pair {Star Wars (1977), The Empire
 Strikes Back (1980)}; the check computes it with the package's tables on the tutorial
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..multi_table import GenreQTables
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from ..qtables import GenreQTables
+from . import Verdict, as_integer, correct, exercise, is_blank, not_attempted, wrong
 
 # A hand-made catalogue: 12 movies in 4 genres (movie i has genre GENRES[i]).
 GENRES = [0, 1, 2, 0, 3, 1, 0, 2, 0, 3, 1, 0]
@@ -98,10 +98,7 @@ def _war_pair() -> tuple[int, int, int, int]:
           "the War table's row of the pair {Star Wars (1977), Empire Strikes Back (1980)}")  # fmt: skip
 def pair_row(answer: object) -> Verdict:
     """Row = n_War + C(l_j, 2) + l_i, with l_i < l_j the local positions."""
-    try:
-        value = int(answer)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        return wrong(f"answer with one whole number, the row index, got {answer!r}")
+    value = as_integer(answer, "answer with one whole number, the row index")
     row, n_war, li, lj = _war_pair()
     if value == row:
         return correct(f"the pair rows start after the {n_war} single rows; "

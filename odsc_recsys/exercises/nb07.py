@@ -3,7 +3,7 @@
 ``07.replay_targets``: the learner writes ``replay_targets(listed, clicked, future, gamma,
 bootstrap_ignored)``, the TD target of every movie one replayed transition updates, under the
 paper's rule and under the talk's code. The check runs the package's own update
-(:func:`odsc_recsys.multi_table.replay_train`'s, with ``alpha = 1`` so that a Q-value becomes
+(:func:`odsc_recsys.qtables.replay_train`'s, with ``alpha = 1`` so that a Q-value becomes
 its target) on seeded cases, so no answer is stored here.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..multi_table import GenreQTables
+from ..qtables import GenreQTables
 from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
 
 REWARD, PENALTY = 15.0, 5.0  # the talk's reward and penalty
@@ -38,12 +38,12 @@ def _reference(listed: list[int], clicked: int, future: float, gamma: float,
     # single {clicked}, whose row we fill with ``future``
     tables = GenreQTables(np.arange(N_ITEMS), [f"g{i}" for i in range(N_ITEMS)], alpha=1.0,
                           gamma=gamma, dtype=np.float64)  # fmt: skip
-    tables._store.writable_row(clicked, 0)[:] = future
+    tables.store.writable_row(clicked, 0)[:] = future
     actions = listed + ([clicked] if clicked not in listed else [])
     state = (0, 1, 2)
-    subs = tables._decompose(state)
-    tables._apply_update(state, subs, actions, clicked, REWARD, PENALTY,
-                         bootstrap_ignored=bootstrap_ignored)  # fmt: skip
+    subs = tables.decompose(state)
+    tables.learn(state, subs, actions, clicked, REWARD, PENALTY,
+                 bootstrap_ignored=bootstrap_ignored)  # fmt: skip
     row = tables.q_row(subs[0])
     return {a: float(row[a]) for a in actions}
 

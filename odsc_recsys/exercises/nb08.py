@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Verdict, correct, digest, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_vector, correct, digest, exercise, is_blank, not_attempted, wrong
 
 
 def _cases(seed: int = 8) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -58,12 +58,8 @@ def cascade_click(func: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Verdi
         got = func(v.copy(), e.copy())
         if is_blank(got):
             return not_attempted()
-        try:
-            got = np.asarray(got, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            return wrong(f"return an array of numbers, one per position, got {got!r}")
-        if got.shape != v.shape:
-            return wrong(f"return one probability per position: {v.size} here, got {got.size}")
+        got = as_vector(got, v.size, "return an array of numbers, one per position",
+                        f"return one probability per position: {v.size} here")  # fmt: skip
         want = cascade_click_probabilities(v, e)
         if not np.allclose(got, want, atol=1e-6):
             return wrong(f"for v = {v.tolist()} you returned {got.round(4).tolist()}; "

@@ -4,7 +4,7 @@
 gamma, future, done)``, the Q-learning target of every movie of a slate after one online step,
 including the two outcomes replay from logs never meets (no click, the user leaves). The check
 runs it on fixed cases and compares it with the package's own
-:func:`odsc_recsys.online.td_targets`, so no answer is stored here.
+:func:`odsc_recsys.qtables.td_targets`, so no answer is stored here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, as_vector, correct, exercise, is_blank, not_attempted, wrong
 
 # (slate, clicked, reward, penalty, gamma, future, done): click and stay, no click, a click
 # and the user leaves, no click and the user leaves.
@@ -26,7 +26,7 @@ _CASES = [
 
 
 def _hint(got: np.ndarray, case: tuple) -> str:
-    from ..online import td_targets
+    from ..qtables import td_targets
 
     slate, clicked, reward, penalty, gamma, future, done = case
     slips = {
@@ -54,19 +54,15 @@ def _hint(got: np.ndarray, case: tuple) -> str:
 def online_targets(func: Callable[..., np.ndarray]) -> Verdict:
     """The online Q-learning target: reward or penalty, plus the discounted future unless the
     user left."""
-    from ..online import td_targets
+    from ..qtables import td_targets
 
     for case in _CASES:
         slate, clicked, reward, penalty, gamma, future, done = case
         got = func(slate.copy(), clicked, reward, penalty, gamma, future, done)
         if is_blank(got):
             return not_attempted()
-        try:
-            got = np.asarray(got, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            return wrong(f"return an array of numbers, one per movie of the slate, got {got!r}")
-        if got.shape != slate.shape:
-            return wrong(f"return one target per movie of the slate ({slate.size}), got {got.size}")
+        got = as_vector(got, slate.size, "return an array of numbers, one per movie of the slate",
+                        f"return one target per movie of the slate ({slate.size})")  # fmt: skip
         want = td_targets(slate, clicked, reward, penalty, gamma, future, done)
         if not np.allclose(got, want, atol=1e-6):
             what = "no click" if clicked < 0 else f"a click on {clicked}"

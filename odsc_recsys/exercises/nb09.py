@@ -101,14 +101,15 @@ def assign_shards(func: Callable[[np.ndarray, int], Any]) -> Verdict:
 
 def _counted_calls(n_transitions: int, round_size: int, n_shards: int) -> int:
     """Train one epoch in process on a tiny made-up catalogue and count the actor calls."""
-    from ..distributed import DistributedQTables
+    from ..distributed import ClusterConfig, DistributedQTables
 
     rng = np.random.default_rng(n_transitions * 1_000 + round_size)
     genre_of = np.arange(16) % 4  # 16 movies in 4 genres, so up to 4 shards
     rows = np.array([rng.choice(16, 4, replace=False) for _ in range(n_transitions)])
     data = SimpleNamespace(states=rows[:, :3], targets=rows[:, 3])
     names = ["a", "b", "c", "d"]
-    with DistributedQTables(genre_of, names, in_process=True, n_shards=n_shards) as dq:
+    cluster = ClusterConfig(in_process=True, n_shards=n_shards)
+    with DistributedQTables(genre_of, names, cluster=cluster) as dq:
         dq.train(data, round_size=round_size)
         return dq.stats.calls
 

@@ -95,6 +95,10 @@ class SnapshotBox(widgets.VBox):
     snapshot : callable returning dict
         Extra MIME types of the output (``{"text/html": ...}`` or ``{"image/png": ...}``),
         taken when the panel is displayed.
+    controls : object, optional
+        The panel's widgets by name (a dataclass of the explorer), kept as :attr:`controls` so
+        that code and tests reach a slider or a button by what it is, not by where the layout
+        happens to put it.
     """
 
     def __init__(
@@ -103,11 +107,13 @@ class SnapshotBox(widgets.VBox):
         *,
         text: Callable[[], str],
         snapshot: Callable[[], dict[str, Any]],
+        controls: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(list(children), **kwargs)
         self._snapshot_text = text
         self._snapshot_data = snapshot
+        self.controls = controls
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from odsc_recsys.multi_table import GenreQTables, Recommendations
+from odsc_recsys.qtables import GenreQTables, Recommendations
 from odsc_recsys.widgets.display import SnapshotBox, fit_width, html_table
+
+if TYPE_CHECKING:
+    import ipywidgets as widgets
 
 __all__ = [
     "ClickResult",
+    "QTableControls",
     "StateExplanation",
     "click_update",
     "explain_state",
@@ -167,6 +171,37 @@ def picker_width(labels: Sequence[str]) -> str:
     return f"{_PICKER_LABEL_CH + fit_width(labels, padding=_PICKER_ARROW_CH)}ch"
 
 
+@dataclass(frozen=True)
+class QTableControls:
+    """The widgets of :func:`qtable_explorer`, by name (``panel.controls``).
+
+    Attributes
+    ----------
+    pickers : tuple of three ipywidgets.Dropdown
+        The state's movies, oldest first.
+    explore : ipywidgets.Checkbox
+        Epsilon-greedy lists instead of greedy ones (needs an ``rng``).
+    header : ipywidgets.HTML
+        The talk's scenario of the state.
+    body : ipywidgets.HTML
+        The sub-states with their tables and rows, and the recommendations.
+    clicks : ipywidgets.HBox
+        One button per recommended movie: a click on it is the user's choice.
+    update_view : ipywidgets.HTML
+        What the last click changed, before and after.
+    move_on : ipywidgets.Button
+        Makes ``(m2, m3, clicked)`` the state.
+    """
+
+    pickers: tuple[widgets.Dropdown, ...]
+    explore: widgets.Checkbox
+    header: widgets.HTML
+    body: widgets.HTML
+    clicks: widgets.HBox
+    update_view: widgets.HTML
+    move_on: widgets.Button
+
+
 def qtable_explorer(
     tables: GenreQTables,
     titles: Sequence[str],
@@ -206,7 +241,8 @@ def qtable_explorer(
     -------
     SnapshotBox
         An ``ipywidgets.VBox``; display it as the last expression of a cell. Where widgets
-        cannot render, the output shows the tables as HTML instead.
+        cannot render, the output shows the tables as HTML instead. Its ``controls`` are the
+        :class:`QTableControls`.
     """
     import ipywidgets as widgets
 
@@ -215,14 +251,49 @@ def qtable_explorer(
     if len(initial) != 3:
         raise ValueError(f"initial must hold 3 movies, got {initial}")
     n = tables.n_items if n_choices is None else min(int(n_choices), tables.n_items)
+    controls = _qtable_controls(tables, titles, initial, n, can_explore=rng is not None)
+    view = _QTableView(tables, titles, controls, k=k, rng=rng, reward=reward, penalty=penalty)
+    view.render()
+    wrap = widgets.Layout(flex_flow="row wrap")  # two wide pickers take two rows
+    pickers = controls.pickers
+    return SnapshotBox(
+        [
+            widgets.HBox(pickers[:2], layout=wrap),
+            widgets.HBox([pickers[2], controls.explore], layout=wrap),
+            controls.header,
+            controls.body,
+            widgets.HTML("<b>Click a recommendation as the user's choice:</b>"),
+            controls.clicks,
+            controls.update_view,
+            controls.move_on,
+        ],
+        text=view.describe,
+        snapshot=view.snapshot,
+        controls=controls,
+    )
 
-    def label(i: int) -> str:
-        return f"{titles[i]} [{tables.genre_names[tables.genre_of[i]]}]"
 
-    options = [(label(i), i) for i in range(n)] + [(label(i), i) for i in initial if i >= n]
+def _movie_label(tables: GenreQTables, titles: Sequence[str], i: int) -> str:
+    """A picker's option: the title and its primary genre."""
+    return f"{titles[i]} [{tables.genre_names[tables.genre_of[i]]}]"
+
+
+def _qtable_controls(
+    tables: GenreQTables,
+    titles: Sequence[str],
+    initial: tuple[int, ...],
+    n_choices: int,
+    can_explore: bool,
+) -> QTableControls:
+    """The panel's widgets: pickers offering the first ``n_choices`` movies (and the initial
+    ones), wide enough for any title of the catalogue, and the views they feed."""
+    import ipywidgets as widgets
+
+    labelled = [(_movie_label(tables, titles, i), i) for i in range(n_choices)]
+    options = labelled + [(_movie_label(tables, titles, i), i) for i in initial if i >= n_choices]
     # Wide enough for the longest title of the whole catalogue, since "Move on" may add any.
-    width = picker_width([label(i) for i in range(tables.n_items)])
-    pickers = [
+    width = picker_width([_movie_label(tables, titles, i) for i in range(tables.n_items)])
+    pickers = tuple(
         widgets.Dropdown(
             options=options,
             value=m,
@@ -231,9 +302,9 @@ def qtable_explorer(
             layout=widgets.Layout(width=width, max_width="100%"),
         )
         for j, m in enumerate(initial)
-    ]
+    )
     explore = widgets.Checkbox(value=False, description="explore (epsilon-greedy)")
-    explore.disabled = rng is None
+    explore.disabled = not can_explore
     move_on = widgets.Button(
         description="Move on: state = (m2, m3, clicked)",
         disabled=True,
@@ -241,96 +312,115 @@ def qtable_explorer(
     )
     # Tables never push the panel past the notebook's edge; they scroll inside their box.
     fit = widgets.Layout(width="100%", overflow="auto")
-    header = widgets.HTML()
-    body = widgets.HTML(layout=fit)
-    clicks = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-    # Buttons as wide as their text; one Layout shared by every button the panel makes.
-    button_layout = widgets.Layout(width="auto")
-    update_view = widgets.HTML(layout=fit)
-    current: dict[str, Any] = {"recs": None, "next": None, "busy": False}
+    return QTableControls(
+        pickers=pickers,
+        explore=explore,
+        header=widgets.HTML(),
+        body=widgets.HTML(layout=fit),
+        clicks=widgets.HBox(layout=widgets.Layout(flex_flow="row wrap")),
+        update_view=widgets.HTML(layout=fit),
+        move_on=move_on,
+    )
 
-    def state() -> tuple[int, ...]:
-        return tuple(p.value for p in pickers)
 
-    def render(_: object = None) -> None:
-        if current["busy"]:
+class _QTableView:
+    """What the explorer does when a control changes: render the state, apply a click, move
+    on to the next state. It holds the list on show and the state a click leads to."""
+
+    def __init__(
+        self,
+        tables: GenreQTables,
+        titles: Sequence[str],
+        controls: QTableControls,
+        *,
+        k: int,
+        rng: np.random.Generator | None,
+        reward: float,
+        penalty: float,
+    ) -> None:
+        import ipywidgets as widgets
+
+        self.tables, self.titles, self.controls = tables, titles, controls
+        self.k, self.rng, self.reward, self.penalty = k, rng, reward, penalty
+        self.recs: Recommendations | None = None  # the list on show
+        self.next_state: tuple[int, ...] | None = None  # where the last click leads
+        self.busy = False  # set while "Move on" changes the pickers one by one
+        # Buttons as wide as their text; one Layout shared by every button the panel makes.
+        self.button_layout = widgets.Layout(width="auto")
+        for p in controls.pickers:
+            p.observe(self.render, names="value")
+        controls.explore.observe(self.render, names="value")
+        controls.move_on.on_click(self.advance)
+
+    def state(self) -> tuple[int, ...]:
+        return tuple(p.value for p in self.controls.pickers)
+
+    def render(self, _: object = None) -> None:
+        """Explain the pickers' state and list its recommendations, one button each."""
+        if self.busy:
             return
-        s = state()
+        c, s = self.controls, self.state()
         if len(set(s)) < 3:
-            header.value = "<b>Pick three different movies.</b>"
-            body.value, clicks.children = "", ()
+            c.header.value = "<b>Pick three different movies.</b>"
+            c.body.value, c.clicks.children = "", ()
             return
-        info = explain_state(tables, s, titles, k=k, rng=rng if explore.value else None)
-        current["recs"] = info.recommendations
-        header.value = f"<b>Scenario</b> {info.scenario}"
-        body.value = (
+        rng = self.rng if c.explore.value else None
+        info = explain_state(self.tables, s, self.titles, k=self.k, rng=rng)
+        self.recs = info.recommendations
+        c.header.value = f"<b>Scenario</b> {info.scenario}"
+        c.body.value = (
             "<b>Sub-states: tables and rows consulted</b>"
             + html_table(info.substates)
             + "<b>Recommendations, merged in decreasing Q-value</b>"
             + html_table(info.table)
         )
-        buttons = []
-        for item in info.recommendations.items.tolist():
-            # The full title; the default button width cuts a title after about 15 characters.
-            b = widgets.Button(description=titles[item], tooltip=titles[item], layout=button_layout)
-            b.on_click(lambda _b, item=item: click(item))
-            buttons.append(b)
-        clicks.children = tuple(buttons)
+        c.clicks.children = tuple(self._button(item) for item in self.recs.items.tolist())
 
-    def click(item: int) -> None:
-        result = click_update(
-            tables, state(), current["recs"], item, titles, reward=reward, penalty=penalty
-        )
-        current["next"] = result.next_state
-        move_on.disabled = False
-        update_view.value = (
-            f"<b>Clicked {titles[item]}</b>: +{reward:g} for it, -{penalty:g} for the others"
+    def _button(self, item: int) -> Any:
+        import ipywidgets as widgets
+
+        # The full title; the default button width cuts a title after about 15 characters.
+        title = self.titles[item]
+        button = widgets.Button(description=title, tooltip=title, layout=self.button_layout)
+        button.on_click(lambda _b: self.click(item))
+        return button
+
+    def click(self, item: int) -> None:
+        """The user chose ``item``: update the tables, show the change, list again."""
+        result = click_update(self.tables, self.state(), self.recs, item, self.titles,
+                              reward=self.reward, penalty=self.penalty)  # fmt: skip
+        self.next_state = result.next_state
+        self.controls.move_on.disabled = False
+        self.controls.update_view.value = (
+            f"<b>Clicked {self.titles[item]}</b>: +{self.reward:g} for it, "
+            f"-{self.penalty:g} for the others"
             + html_table(result.per_movie)
             + "<b>Its Q-value in every sub-state row</b>"
             + html_table(result.per_substate)
         )
-        render()
+        self.render()
 
-    def advance(_: object) -> None:
-        nxt = current["next"]
+    def advance(self, _: object = None) -> None:
+        """Make ``(m2, m3, clicked)`` the pickers' state."""
+        nxt = self.next_state
         if nxt is None:
             return
-        current["busy"] = True  # one render after all three pickers changed, not three
-        for p, m in zip(pickers, nxt, strict=True):
+        self.busy = True  # one render after all three pickers changed, not three
+        for p, m in zip(self.controls.pickers, nxt, strict=True):
             if m not in [v for _, v in p.options]:
-                p.options = [*p.options, (label(m), m)]
+                p.options = [*p.options, (_movie_label(self.tables, self.titles, m), m)]
             p.value = m
-        current["busy"] = False
-        current["next"] = None
-        move_on.disabled = True
-        update_view.value = ""
-        render()
+        self.busy = False
+        self.next_state = None
+        self.controls.move_on.disabled = True
+        self.controls.update_view.value = ""
+        self.render()
 
-    def describe() -> str:
-        movies = ", ".join(titles[m] for m in state())
-        return f"QTableExplorer({movies}; k={k})"
+    def describe(self) -> str:
+        movies = ", ".join(self.titles[m] for m in self.state())
+        return f"QTableExplorer({movies}; k={self.k})"
 
-    def snapshot() -> dict[str, str]:
-        parts = [header.value, body.value, update_view.value]
+    def snapshot(self) -> dict[str, str]:
+        c = self.controls
+        parts = [c.header.value, c.body.value, c.update_view.value]
         return {"text/html": "".join(f"<div>{part}</div>" for part in parts if part)}
-
-    for p in pickers:
-        p.observe(render, names="value")
-    explore.observe(render, names="value")
-    move_on.on_click(advance)
-    render()
-    wrap = widgets.Layout(flex_flow="row wrap")  # two wide pickers take two rows
-    return SnapshotBox(
-        [
-            widgets.HBox(pickers[:2], layout=wrap),
-            widgets.HBox([pickers[2], explore], layout=wrap),
-            header,
-            body,
-            widgets.HTML("<b>Click a recommendation as the user's choice:</b>"),
-            clicks,
-            update_view,
-            move_on,
-        ],
-        text=describe,
-        snapshot=snapshot,
-    )

@@ -1,0 +1,182 @@
+"""Shared plumbing of the classical models: the base class, its parameters, the fallback.
+
+Every model subclasses :class:`ClassicalRecommender`, which follows scikit-learn's estimator
+conventions: ``__init__`` only stores its arguments under their own names (each model declares
+its parameters as fields of a ``@dataclass(repr=False, eq=False)``, whose generated
+``__init__`` does exactly that), ``fit`` checks them
+(:meth:`~ClassicalRecommender.check_params`), and :meth:`~ClassicalRecommender.get_params`,
+:meth:`~ClassicalRecommender.set_params` and ``repr`` read them from the ``__init__``
+signature. The base class also validates histories, stores the training popularity (the
+fallback for an empty history) and provides the batched ``score_many`` and ``recommend_many``
+that the evaluation uses.
+
+The recency weighting that most models share lives in :mod:`~odsc_recsys.classical.recency`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from odsc_recsys import checks
+from odsc_recsys.protocol import Recommender, as_history, top_k_many
+
+__all__ = ["ClassicalRecommender", "Histories", "history_list"]
+
+#: Training histories: ``user_id -> items`` (read in sorted user order) or a list of item lists.
+Histories = Mapping[int, Sequence[int]] | Sequence[Sequence[int]]
+
+#: Histories scored together by ``recommend_many`` (bounds the memory of the score matrix).
+_BATCH = 512
+
+_Model = TypeVar("_Model", bound="ClassicalRecommender")
+
+
+def history_list(histories: Histories, n_items: int) -> list[np.ndarray]:
+    """Validated histories as a list; a dict is read in sorted user order (deterministic).
+
+    Raises
+    ------
+    ValueError
+        If ``n_items`` is not a positive integer or a history holds an unknown item index.
+    """
+    n_items = checks.positive_int("n_items", n_items)
+    if isinstance(histories, Mapping):
+        items = [histories[u] for u in sorted(histories)]
+    else:
+        items = list(histories)
+    return [as_history(h, n_items) for h in items]
+
+
+class ClassicalRecommender(Recommender):
+    """Base of the classical models: parameters, validation, the popularity fallback.
+
+    Subclasses store each ``__init__`` argument unchanged under its own name (as dataclass
+    fields), check them in :meth:`check_params`, and implement ``fit`` (starting with
+    :meth:`_fit_common`) and ``_score`` (optionally a batched ``_score_many``).
+    """
+
+    #: Parameters that ``repr`` leaves out (still in :meth:`get_params`).
+    repr_hidden: ClassVar[frozenset[str]] = frozenset()
+
+    popularity_: np.ndarray | None = None
+
+    # ---- parameters (scikit-learn's conventions) ------------------------------------------
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The names of the ``__init__`` parameters, in signature order."""
+        signature = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in list(signature.parameters.values())[1:]  # without self
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def get_params(self) -> dict[str, Any]:
+        """The model's parameters, ``name -> value``, as given to ``__init__`` or
+        :meth:`set_params`."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def set_params(self: _Model, **params: Any) -> _Model:
+        """Change parameters (checked at the next ``fit``); returns the model.
+
+        Raises
+        ------
+        ValueError
+            If a name is not a parameter of this model.
+        """
+        allowed = self.param_names()
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {unknown} of {type(self).__name__}; allowed: {allowed}"
+            )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def check_params(self) -> None:
+        """Raise ``ValueError`` naming the first parameter out of its range (``fit`` calls
+        this first); models with parameters override it."""
+
+    def __repr__(self) -> str:
+        shown = (
+            f"{name}={self._repr_value(name, value)}"
+            for name, value in self.get_params().items()
+            if name not in self.repr_hidden
+        )
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def _repr_value(self, name: str, value: Any) -> str:
+        """How ``repr`` shows one parameter."""
+        return repr(value)
+
+    # ---- fitting --------------------------------------------------------------------------
+
+    def _fit_common(self, histories: Histories, n_items: int) -> list[np.ndarray]:
+        """Check the parameters and the histories, and count the training popularity."""
+        self.check_params()
+        hists = history_list(histories, n_items)
+        self.n_items = int(n_items)
+        counts = np.zeros(self.n_items, dtype=np.float64)
+        for h in hists:
+            counts[np.unique(h)] += 1.0
+        self.popularity_ = counts
+        return hists
+
+    def _require_fitted(self) -> np.ndarray:
+        if self.popularity_ is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() first")
+        return self.popularity_
+
+    # ---- scoring --------------------------------------------------------------------------
+
+    def score(self, history: Iterable[int]) -> np.ndarray:
+        """One score per catalogue item for this history (higher is better).
+
+        An empty history falls back to training popularity.
+        """
+        popularity = self._require_fitted()
+        hist = as_history(history, self.n_items)
+        if hist.size == 0:
+            return popularity.copy()
+        return self._score(hist)
+
+    def _score(self, history: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def score_many(self, histories: Sequence[Iterable[int]]) -> np.ndarray:
+        """Scores for several histories, one row each; row ``j`` equals ``score(histories[j])``."""
+        popularity = self._require_fitted()
+        hists = [as_history(h, self.n_items) for h in histories]
+        out = np.empty((len(hists), self.n_items))
+        full = [j for j, h in enumerate(hists) if h.size]
+        out[[j for j, h in enumerate(hists) if not h.size]] = popularity
+        if full:
+            out[full] = self._score_many([hists[j] for j in full])
+        return out
+
+    def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
+        """Non-empty validated histories -> scores; models with a batched form override this."""
+        return np.stack([self._score(h) for h in histories])
+
+    def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
+        """``recommend(h, k, exclude=h)`` for every history, scored in batches.
+
+        Returns an ``(n, k)`` array padded with ``-1`` where fewer than ``k`` items are
+        eligible. The lists are exactly those of :meth:`recommend`: :meth:`score_many` rows are
+        bit-identical to :meth:`score`, and :func:`odsc_recsys.protocol.top_k_many` is the
+        row-wise :func:`~odsc_recsys.protocol.top_k`.
+        """
+        self._require_fitted()
+        k = checks.count("k", k)
+        hists = [as_history(h, self.n_items) for h in histories]
+        out = np.full((len(hists), k), -1, dtype=np.int64)
+        for start in range(0, len(hists), _BATCH):
+            chunk = hists[start : start + _BATCH]
+            out[start : start + len(chunk)] = top_k_many(self.score_many(chunk), k, chunk)
+        return out

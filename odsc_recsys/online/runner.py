@@ -1,0 +1,255 @@
+"""Run loops: one session, sessions in a row, and every agent in every setting for every seed.
+
+Experiments use **common random numbers**: session ``j`` of experiment seed ``seed`` resets
+the environment with :func:`session_seeds` ``(seed, ...)[j]`` whatever the agent or setting,
+so every agent meets the same users in the same order with the same random draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import checks
+from ..simulator import MovieLensUserEnv
+from .agents import Agent, observation_state
+
+__all__ = [
+    "SESSION_METRICS",
+    "SessionResult",
+    "run_experiment",
+    "run_session",
+    "run_sessions",
+    "session_seeds",
+    "simulate_log",
+]
+
+#: Metrics recorded per session (see :func:`run_session`).
+SESSION_METRICS = (
+    "steps", "clicks", "reward", "ctr", "left", "diversity", "genres", "rating", "coverage",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """What happened in one session (one row of the results table)."""
+
+    user_id: int
+    steps: int
+    clicks: int
+    reward: float
+    left: bool
+    diversity: float
+    genres: int
+    rating: float
+
+    @property
+    def ctr(self) -> float:
+        return self.clicks / self.steps if self.steps else 0.0
+
+
+def run_session(
+    env: MovieLensUserEnv,
+    agent: Agent,
+    rng: np.random.Generator,
+    seed: int | None = None,
+    user_id: int | None = None,
+    shown: np.ndarray | None = None,
+    log: list[dict[str, Any]] | None = None,
+) -> SessionResult:
+    """Play one session: reset, then act and learn until the user leaves or time runs out.
+
+    Parameters
+    ----------
+    env : MovieLensUserEnv
+        The simulator (unwrapped: the loop is hot).
+    agent : Agent
+    rng : numpy.random.Generator
+        The agent's randomness (exploration, random slates).
+    seed : int, optional
+        Seed of ``env.reset``; fixes the user and every random draw of the environment.
+    user_id : int, optional
+        Force this MovieLens user.
+    shown : bool array (n_items,), optional
+        Marked ``True`` for every movie shown (to measure catalogue coverage over sessions).
+    log : list, optional
+        Receives one dict per step: ``user_id, step, clicked, position, rating``.
+
+    Returns
+    -------
+    SessionResult
+        ``diversity`` is the mean share of distinct primary genres in a slate (1 = every
+        movie a different genre); ``genres`` the number of distinct primary genres watched;
+        ``rating`` the mean rating of the watched movies (NaN without a click).
+    """
+    options = {"user_id": user_id} if user_id is not None else None
+    obs, info = env.reset(seed=seed, options=options)
+    history = list(observation_state(obs, env.pad))
+    genre = env.model.primary_genre
+    steps = clicks = 0
+    total = 0.0
+    diversity = 0.0
+    watched_genres: set[int] = set()
+    ratings: list[int] = []
+    done = left = False
+    while not done:
+        slate = np.asarray(agent.act(obs, np.array(history, dtype=np.int64), rng), dtype=np.int64)
+        next_obs, reward, terminated, truncated, info = env.step(slate)
+        clicked = int(info["clicked"])
+        agent.learn(obs, slate, clicked, reward, next_obs, terminated)
+        if log is not None:
+            log.append(
+                {"user_id": info["user_id"], "step": steps, "clicked": clicked,
+                 "position": info["position"], "rating": info["rating"]}
+            )  # fmt: skip
+        steps += 1
+        total += reward
+        if slate.size:
+            diversity += len(set(genre[slate].tolist())) / slate.size
+            if shown is not None:
+                shown[slate] = True
+        if clicked >= 0:
+            clicks += 1
+            history.append(clicked)
+            watched_genres.add(int(genre[clicked]))
+            ratings.append(int(info["rating"]))
+        obs = next_obs
+        done = terminated or truncated
+        left = terminated
+    return SessionResult(
+        user_id=int(info["user_id"]),
+        steps=steps,
+        clicks=clicks,
+        reward=total,
+        left=left,
+        diversity=diversity / steps,
+        genres=len(watched_genres),
+        rating=float(np.mean(ratings)) if ratings else float("nan"),
+    )
+
+
+def session_seeds(seed: int, n_sessions: int) -> np.ndarray:
+    """The environment seeds of sessions ``0 .. n_sessions - 1`` of experiment seed ``seed``:
+    the same for every agent and setting (common random numbers)."""
+    return np.random.default_rng([int(seed), 0]).integers(0, 2**31 - 1, size=n_sessions)
+
+
+def simulate_log(env: MovieLensUserEnv, agent: Agent, n_sessions: int, seed: int) -> pd.DataFrame:
+    """Every step of ``n_sessions`` sessions: ``session, user_id, step, clicked, position,
+    rating`` (``clicked = -1`` without a click); for comparing the simulator with the data."""
+    rng = np.random.default_rng([int(seed), 1])
+    rows: list[dict[str, Any]] = []
+    for j, s in enumerate(session_seeds(seed, n_sessions).tolist()):
+        start = len(rows)
+        run_session(env, agent, rng, seed=s, log=rows)
+        for row in rows[start:]:
+            row["session"] = j
+    cols = ["session", "user_id", "step", "clicked", "position", "rating"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def run_sessions(
+    env: MovieLensUserEnv,
+    agent: Agent,
+    n_sessions: int,
+    seed: int,
+    start: int = 0,
+    coverage_from: int | None = None,
+) -> pd.DataFrame:
+    """Run sessions ``start .. start + n_sessions - 1`` in a row (a learning agent keeps
+    learning across them).
+
+    Session ``j`` resets the environment with ``session_seeds(seed, start + n_sessions)[j]``,
+    so a static agent run from ``start`` meets exactly the users a learning agent met there;
+    the agent's own randomness comes from ``default_rng([seed, 1])``.
+
+    Parameters
+    ----------
+    coverage_from : int, optional
+        First session whose slates count toward ``coverage`` (default ``start``). Comparing
+        agents on a window of sessions needs coverage over that same window: a learning agent
+        run from session 0 has otherwise shown movies for longer than a static agent run from
+        the window's start.
+
+    Returns
+    -------
+    DataFrame
+        One row per session: ``session``, ``user_id``, the metrics of :class:`SessionResult`,
+        ``ctr`` and ``coverage`` (share of the catalogue shown from ``coverage_from`` up to
+        this session; NaN before ``coverage_from``).
+    """
+    n_sessions = checks.positive_int("n_sessions", n_sessions)
+    start = checks.count("start", start)
+    coverage_from = checks.integer(
+        "coverage_from", start if coverage_from is None else coverage_from, low=start
+    )
+    rng = np.random.default_rng([int(seed), 1])
+    shown = np.zeros(env.n_items, dtype=bool)
+    rows = []
+    seeds = session_seeds(seed, start + n_sessions)[start:].tolist()
+    for j, s in enumerate(seeds, start=start):
+        counted = j >= coverage_from  # slates shown before coverage_from are not marked
+        r = run_session(env, agent, rng, seed=s, shown=shown if counted else None)
+        rows.append(
+            {
+                "session": j,
+                "user_id": r.user_id,
+                "steps": r.steps,
+                "clicks": r.clicks,
+                "reward": r.reward,
+                "ctr": r.ctr,
+                "left": r.left,
+                "diversity": r.diversity,
+                "genres": r.genres,
+                "rating": r.rating,
+                "coverage": float(shown.mean()) if counted else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_experiment(
+    envs: Mapping[str, MovieLensUserEnv],
+    agents: Mapping[str, Callable[[int], Agent]],
+    seeds: Iterable[int],
+    n_sessions: int,
+    start: int = 0,
+    coverage_from: int | None = None,
+) -> pd.DataFrame:
+    """Every agent in every environment setting, for every seed.
+
+    Parameters
+    ----------
+    envs : mapping label -> MovieLensUserEnv
+        The settings, e.g. ``{"drift off": ..., "drift on": ...}``.
+    agents : mapping name -> factory(seed) -> Agent
+        A factory, so that a learning agent starts fresh for each seed and setting.
+    seeds : iterable of int
+    n_sessions : int
+        Sessions per (setting, agent, seed).
+    start : int
+        Index of the first session (see :func:`run_sessions`).
+    coverage_from : int, optional
+        First session counted in ``coverage`` (see :func:`run_sessions`).
+
+    Returns
+    -------
+    DataFrame
+        The rows of :func:`run_sessions` with ``setting``, ``agent`` and ``seed`` columns.
+    """
+    frames = []
+    for label, env in envs.items():
+        for name, make in agents.items():
+            for seed in seeds:
+                df = run_sessions(
+                    env, make(seed), n_sessions, seed, start=start, coverage_from=coverage_from
+                )
+                df.insert(0, "seed", seed)
+                df.insert(0, "agent", name)
+                df.insert(0, "setting", label)
+                frames.append(df)
+    return pd.concat(frames, ignore_index=True)

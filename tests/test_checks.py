@@ -1,0 +1,95 @@
+"""The one home of input checks: what each accepts, and the one message style it answers in."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odsc_recsys import checks
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: checks.alpha(0), "alpha (learning rate) must be in (0, 1], got 0"),
+        (lambda: checks.alpha(1.5), "alpha (learning rate) must be in (0, 1], got 1.5"),
+        (lambda: checks.gamma(-0.1), "gamma (discount factor) must be in [0, 1], got -0.1"),
+        (lambda: checks.gamma(True), "gamma (discount factor) must be in [0, 1], got True"),
+        (
+            lambda: checks.epsilon(float("nan")),
+            "epsilon (exploration rate) must be a probability in [0, 1], got nan",
+        ),  # fmt: skip
+        (lambda: checks.real("reward", "15"), "reward must be a finite number, got '15'"),
+        (lambda: checks.real("reward", math.inf), "reward must be a finite number, got inf"),
+        (lambda: checks.real("shrink", -1.0, 0.0), "shrink must be a finite number >= 0, got -1.0"),
+        (
+            lambda: checks.real("reg", 0.0, 0.0, low_open=True),
+            "reg must be a finite number > 0, got 0.0",
+        ),  # fmt: skip
+        (lambda: checks.real("cap", 3, high=2), "cap must be a finite number <= 2, got 3"),
+        (
+            lambda: checks.real("x", 1, 0, 1, high_open=True),
+            "x must be a finite number in [0, 1), got 1",
+        ),  # fmt: skip
+        (lambda: checks.integer("k", 2.0, 1), "k must be an integer >= 1, got 2.0"),
+        (lambda: checks.integer("k", 21, 1, 20), "k must be an integer in [1, 20], got 21"),
+        (lambda: checks.integer("k", 3, high=2), "k must be an integer <= 2, got 3"),
+        (lambda: checks.count("k", -1), "k must be a non-negative integer, got -1"),
+        (lambda: checks.positive_int("epochs", 0), "epochs must be a positive integer, got 0"),
+        (
+            lambda: checks.positive_int("n", "a", allow_none=True),
+            "n must be a positive integer or None, got 'a'",
+        ),  # fmt: skip
+        (lambda: checks.fraction("holdout", 1.0), "holdout must be in (0, 1), got 1.0"),
+        (lambda: checks.boolean("done", 1), "done must be True or False, got 1"),
+        (
+            lambda: checks.one_of("storage", "disk", ("dense", "lazy")),
+            "storage must be one of 'dense', 'lazy', got 'disk'",
+        ),  # fmt: skip
+        (
+            lambda: checks.one_of("storage", [], ("dense",)),
+            "storage must be one of 'dense', got []",
+        ),
+    ],
+)
+def test_a_bad_value_is_named_with_what_is_allowed(call, message):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_good_values_come_back_as_plain_python_types():
+    assert checks.alpha(np.float32(0.5)) == 0.5 and type(checks.alpha(1)) is float
+    assert checks.gamma(0) == 0.0 and checks.epsilon(1) == 1.0
+    assert (
+        checks.integer("k", np.int64(3), 1) == 3 and type(checks.integer("k", np.int64(3))) is int
+    )
+    assert checks.count("k", 0) == 0 and checks.positive_int("n", None, allow_none=True) is None
+    assert checks.boolean("done", np.bool_(True)) is True
+    assert checks.one_of("storage", "lazy", ("dense", "lazy")) == "lazy"
+    assert checks.real("x", 0.0, 0.0, 1.0) == 0.0 and checks.fraction("f", 0.25) == 0.25
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_probability_accepts_exactly_the_unit_interval(x):
+    inside = 0.0 <= x <= 1.0  # false for NaN
+    if inside:
+        assert checks.probability("p", x) == x
+    else:
+        with pytest.raises(ValueError, match=r"p must be a probability in \[0, 1\]"):
+            checks.probability("p", x)
+
+
+@given(st.integers(-5, 5), st.integers(-5, 5), st.integers(-5, 5))
+def test_integer_bounds_are_inclusive(value, low, high):
+    if low <= value <= high:
+        assert checks.integer("n", value, low, high) == value
+    else:
+        with pytest.raises(
+            ValueError, match=rf"n must be an integer in \[{low}, {high}\], got {value}"
+        ):
+            checks.integer("n", value, low, high)
