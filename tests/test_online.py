@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -452,18 +449,6 @@ def test_learn_hands_each_step_to_learn_step_only_while_learning():
     frozen = Steps(learn_online=False)
     run_session(env, frozen, np.random.default_rng(0), seed=3)
     assert frozen.steps == []
-
-
-def test_importing_online_and_picking_colours_leaves_pyplot_unloaded():
-    # Only the functions that draw a figure import pyplot (it picks a backend on import).
-    code = (
-        "import sys\n"
-        "from odsc_recsys.online import agent_colors\n"
-        "colors = agent_colors(['b', 'a', 'b'])\n"
-        "print('matplotlib.pyplot' in sys.modules, list(colors))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False ['a', 'b']"
 
 
 def test_agent_colors_follow_tab10_in_sorted_order():

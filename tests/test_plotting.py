@@ -184,10 +184,13 @@ def test_importing_the_computing_modules_leaves_pyplot_unloaded():
         "import sys\n"
         "import odsc_recsys.limits, odsc_recsys.qlearning, odsc_recsys.sessions\n"
         "import odsc_recsys.plotting, odsc_recsys.gridworld, odsc_recsys.training\n"
-        "print('matplotlib.pyplot' in sys.modules)"
+        "import odsc_recsys.qtables, odsc_recsys.distributed, odsc_recsys.simulator\n"
+        "from odsc_recsys.online import agent_colors\n"
+        "colors = agent_colors(['b', 'a', 'b'])  # picks colours without drawing\n"
+        "print('matplotlib.pyplot' in sys.modules, list(colors))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False ['a', 'b']"
 
 
 def test_axes_or_new_draws_on_the_given_axes_or_opens_a_figure_of_the_size():

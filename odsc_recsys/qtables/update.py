@@ -108,10 +108,9 @@ def apply_update(
             row[a] = td_step(float(row[a]), target, alpha)
         return
     index = np.array(actions, dtype=np.int64)
+    target = np.array(targets, dtype=np.float64)
     for s in subs:
         row = store.writable_row(s.genre, s.row)
-        # Python floats are float64: the Q-values are read exactly, the step is computed in
-        # float64 and cast to the table dtype when written. On ~11 values a list is cheaper
-        # than numpy's per-call overhead.
-        old = row[index].tolist()
-        row[index] = [td_step(q, t, alpha) for q, t in zip(old, targets, strict=True)]
+        # The Q-values are read exactly into float64, the step is computed in float64 and
+        # cast to the table dtype when written.
+        row[index] = td_step(row[index].astype(np.float64), target, alpha)
