@@ -4,7 +4,7 @@ The readable code (:mod:`~odsc_recsys.qtables.replay`, :mod:`~odsc_recsys.qtable
 :mod:`~odsc_recsys.qtables.update`) is what the notebooks explain. These kernels do exactly
 the same arithmetic in one compiled loop over arrays, so that the hyperparameter grids and
 learning curves of notebook 07 fit in seconds, and the tables come out **bit for bit** the
-same (``tests/test_compiled.py``):
+same (``tests/test_qtables_compiled.py``):
 
 * the rows come from the layout, computed for the whole batch before the loop
   (:meth:`GenreLayout.substates_batch`), so a kernel sees global row ids, never movies' genres;
