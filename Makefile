@@ -12,7 +12,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cf
 help:
 	@echo "make lab        set up (venv, package, data) and start JupyterLab on notebooks/"
 	@echo "make test       set up, then ruff, unit tests and strict nbval on every notebook"
-	@echo "make notebooks  re-execute every notebook in place (instructors, maintainers)"
+	@echo "make notebooks  re-execute the numbered notebooks in place (instructors, maintainers)"
 	@echo "make benchmark  print speed and memory figures (make benchmark-dask: the Dask shards)"
 	@echo "make benchmark-deep  compile, training and scoring times and memory of the Q-networks"
 	@echo "make benchmark-deep-tuning  the validation search behind the Q-networks' defaults"

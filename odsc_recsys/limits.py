@@ -38,8 +38,8 @@ import scipy.sparse as sp
 from . import checks
 from .catalog import Catalog
 from .classical import item_similarity
-from .metrics import PAD, recommend_all, target_ranks
-from .plotting import axes_or_new
+from .metrics import PAD, hits, recommend_all
+from .plotting import axes_or_new, legend_below, model_colors
 from .protocol import Recommender
 from .sessions import Transitions, interaction_matrix, make_transitions
 
@@ -79,10 +79,6 @@ __all__ = [
     "top_items",
     "user_typicality",
 ]
-
-
-def _hits(recs: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    return target_ranks(recs, targets) > 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,7 +142,7 @@ def new_user_curve(
         for n in n_known:
             known = [new_histories[u][p - n : p] for u in users for p in target_positions]
             recs = model.recommend_many(known, k)  # excludes each known history, as recommend
-            col.append(float(_hits(recs, targets).mean()))
+            col.append(float(hits(recs, targets).mean()))
         table[name] = col
     out = pd.DataFrame(table, index=pd.Index(list(n_known), name="movies known"))
     out.attrs["n_users"] = len(users)
@@ -171,10 +167,7 @@ def target_ranks_full(
     has watched) gets the middle of those 300, not a lucky or unlucky end.
     """
     prefixes = transitions.prefixes(histories)
-    if hasattr(model, "score_many"):
-        all_scores = np.asarray(model.score_many(prefixes), dtype=np.float64)
-    else:
-        all_scores = np.stack([np.asarray(model.score(h), dtype=np.float64) for h in prefixes])
+    all_scores = np.asarray(model.score_many(prefixes), dtype=np.float64)
     out = np.zeros(len(transitions))
     for j, hist in enumerate(prefixes):
         scores = all_scores[j].copy()
@@ -217,16 +210,31 @@ def accuracy_by_activity(
         Bin edges for the number of training movies (right-closed: ``(a, b]``).
     """
     n_train = np.array([len(train_histories[int(u)]) for u in transitions.users])
-    labels = pd.cut(n_train, bins=list(bins))
-    frame = pd.DataFrame({"bin": labels, "user": transitions.users})
+    out = _accuracy_table(lists, transitions, pd.cut(n_train, bins=list(bins)), "bin")
+    out.index = [_bin_label(iv) for iv in out.index]
+    out.index.name = "training movies"
+    return out
+
+
+def _accuracy_table(
+    lists: Mapping[str, np.ndarray],
+    transitions: Transitions,
+    labels: np.ndarray | pd.Categorical,
+    by: str,
+) -> pd.DataFrame:
+    """Hit rate per label of the transitions (one label each), one column per model.
+
+    Rows in sorted label order (a categorical's own order, e.g. bins left to right), only the
+    labels that occur, in an index named ``by``; columns ``users`` and ``transitions`` count
+    what each row averages.
+    """
+    frame = pd.DataFrame({by: labels, "user": transitions.users})
     for name, recs in lists.items():
-        frame[name] = _hits(recs, transitions.targets)
-    grouped = frame.groupby("bin", observed=True)
+        frame[name] = hits(recs, transitions.targets)
+    grouped = frame.groupby(by, observed=True, sort=True)
     out = grouped[list(lists)].mean()
     out.insert(0, "users", grouped["user"].nunique())
     out.insert(1, "transitions", grouped.size())
-    out.index = [_bin_label(iv) for iv in out.index]
-    out.index.name = "training movies"
     return out
 
 
@@ -291,15 +299,11 @@ def user_typicality(train_histories: History, n_items: int, n_neighbours: int = 
     most similar *other* users. Grey sheep are the users with the lowest values: nobody is
     much like them, so "people like you" has little to say.
     """
-    if n_neighbours < 1:
-        raise ValueError(f"n_neighbours must be >= 1, got {n_neighbours}")
+    n_neighbours = checks.positive_int("n_neighbours", n_neighbours)
     users = sorted(train_histories)
-    x = interaction_matrix(train_histories, n_items).astype(np.float64)
-    norms = np.sqrt(np.asarray(x.sum(axis=1)).ravel())
-    dots = (x @ x.T).toarray()
-    denom = np.outer(norms, norms)
-    cos = np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
-    np.fill_diagonal(cos, -np.inf)
+    # The user-user cosine is the item-item one of the transposed (items x users) matrix.
+    cos = item_similarity(interaction_matrix(train_histories, n_items, np.float64).T)
+    np.fill_diagonal(cos, -np.inf)  # a user is not their own peer
     n = min(n_neighbours, len(users) - 1)
     top = -np.sort(-cos, axis=1)[:, :n]
     return pd.Series(top.mean(axis=1), index=pd.Index(users, name="user_id"), name="typicality")
@@ -313,14 +317,7 @@ def accuracy_by_group(
     if pd.isna(labels).any():
         missing = transitions.users[pd.isna(labels)][0]
         raise ValueError(f"user {missing} of the transitions has no group label")
-    frame = pd.DataFrame({"group": labels, "user": transitions.users})
-    for name, recs in lists.items():
-        frame[name] = _hits(recs, transitions.targets)
-    grouped = frame.groupby("group", observed=True, sort=True)
-    out = grouped[list(lists)].mean()
-    out.insert(0, "users", grouped["user"].nunique())
-    out.insert(1, "transitions", grouped.size())
-    return out
+    return _accuracy_table(lists, transitions, labels, "group")
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,12 +463,13 @@ def _before(histories: History, timestamps: History, t: int) -> History:
     return {u: h[timestamps[u] < t] for u, h in sorted(histories.items())}
 
 
-def _targets_between(
-    histories: History, timestamps: History, start: int, end: int, window: int = 3
-) -> Transitions:
+def _timed_transitions(
+    histories: History, timestamps: History, window: int = 3
+) -> tuple[Transitions, np.ndarray]:
+    """Every transition of the histories, and the time its target was watched."""
     allt = make_transitions(histories, window)
     ts = np.array([timestamps[int(u)][p] for u, p in zip(allt.users, allt.positions, strict=True)])
-    return allt.subset((ts >= start) & (ts < end))
+    return allt, ts
 
 
 def stale_vs_fresh(
@@ -505,9 +503,10 @@ def stale_vs_fresh(
             f"got {edges} with train_end={train_end}"
         )
     stale = factory().fit(_before(histories, timestamps, train_end), n_items, catalog=catalog)
+    allt, target_times = _timed_transitions(histories, timestamps)
     rows = []
     for start, end in pairwise(edges):
-        trans = _targets_between(histories, timestamps, start, end)
+        trans = allt.subset((target_times >= start) & (target_times < end))
         if len(trans) > max_per_period:
             trans = trans.subset(np.sort(rng.choice(len(trans), max_per_period, replace=False)))
         fresh = factory().fit(_before(histories, timestamps, start), n_items, catalog=catalog)
@@ -515,7 +514,7 @@ def stale_vs_fresh(
         for label, model in (("stale", stale), ("fresh", fresh)):
             recs = recommend_all(model, trans, k, histories)
             row[f"{label} HR@{k}"] = (
-                float(_hits(recs, trans.targets).mean()) if len(trans) else np.nan
+                float(hits(recs, trans.targets).mean()) if len(trans) else np.nan
             )
         rows.append(row)
     return pd.DataFrame(rows).set_index("start")
@@ -573,14 +572,6 @@ def time_item_similarity(
 # --------------------------------------------------------------------------------------------
 
 
-def _model_colors(names: Sequence[str]) -> dict[str, tuple]:
-    """One colour per model, the same in every figure of notebook 02 (tab10, in order)."""
-    from matplotlib import colormaps
-
-    tab10 = colormaps["tab10"]
-    return {str(n): tab10(j % 10) for j, n in enumerate(names)}
-
-
 def plot_grouped_bars(
     table: pd.DataFrame,
     ax: Axes | None = None,
@@ -596,16 +587,14 @@ def plot_grouped_bars(
     With ``legend=False`` the caller draws one legend for several panels (see
     :func:`plot_accuracy_by_activity`).
     """
-    from matplotlib import colormaps
-
     ax = axes_or_new(ax, (8, 4))
     n_rows, n_cols = table.shape
     width = 0.8 / n_cols
     x = np.arange(n_rows)
-    colors = colormaps["tab10"](np.arange(n_cols) % 10)
+    colors = model_colors(table.columns, beyond_ten="tab10")
     for j, col in enumerate(table.columns):
         ax.bar(x + (j - (n_cols - 1) / 2) * width, table[col].to_numpy(dtype=float), width,
-               label=str(col), color=colors[j])  # fmt: skip
+               label=str(col), color=colors[col])  # fmt: skip
     if reference is not None:
         ax.axhline(reference, color="k", ls="--", lw=1, label=reference_label or None)
     ax.set_xticks(x, [str(i) for i in table.index])
@@ -623,9 +612,8 @@ def plot_grouped_bars(
 def _legend_below(fig: Figure, ax: Axes) -> None:
     """One legend for the whole figure (``ax``'s entries, up to six a row), centred under the
     panels, which are laid out above it."""
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncols=min(len(labels), 6), frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    handles, _ = ax.get_legend_handles_labels()
+    legend_below(fig, handles, ncols=min(len(handles), 6), bottom=0.08)
 
 
 def _slant_xticklabels(ax: Axes, rotation: float = 30) -> None:
@@ -642,7 +630,7 @@ def plot_new_user_curve(curve: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ``curve`` is the table of :func:`new_user_curve` (index: movies known).
     """
     ax = axes_or_new(ax, (9, 4.5))
-    for name, color in _model_colors(curve.columns).items():
+    for name, color in model_colors(curve.columns, beyond_ten="tab10").items():
         ax.plot(curve.index, curve[name], "o-", label=name, color=color)
     ax.set(xlabel="movies known about the new user", ylabel="HR@10 on their next movie",
            title="Cold start: a new user")  # fmt: skip
@@ -771,7 +759,7 @@ def plot_staleness(staleness: pd.DataFrame, frozen_on: str, ax: Axes | None = No
     """
     ax = axes_or_new(ax, (9, 4.8))
     names = list(dict.fromkeys(staleness.columns.get_level_values(0)))
-    for name, color in _model_colors(names).items():
+    for name, color in model_colors(names, beyond_ten="tab10").items():
         ax.plot(staleness.index, staleness[(name, "fresh HR@10")], "o-", color=color,
                 label=f"{name}, retrained monthly")  # fmt: skip
         ax.plot(staleness.index, staleness[(name, "stale HR@10")], "o--", color=color,

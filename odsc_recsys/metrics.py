@@ -51,10 +51,15 @@ def target_ranks(recs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.where(found, match.argmax(axis=1) + 1, 0)
 
 
+def hits(recs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """1.0 for each list that holds its target, else 0.0 (the per-transition hit)."""
+    return (target_ranks(recs, targets) > 0).astype(np.float64)
+
+
 def hit_rate_at_k(recs: np.ndarray, targets: np.ndarray, k: int) -> float:
     """Share of lists whose top ``k`` hold the target."""
     recs, targets = _check(recs, targets, k)
-    return float((target_ranks(recs, targets) > 0).mean()) if len(targets) else 0.0
+    return float(hits(recs, targets).mean()) if len(targets) else 0.0
 
 
 def recall_at_k(recs: np.ndarray, targets: np.ndarray, k: int) -> float:
@@ -149,8 +154,9 @@ def recommend_all(
     The history given to the model is the user's whole history before the target when
     ``histories`` is given, otherwise the transition's state; it is also excluded from the
     list (MovieLens users rate a movie once, so the target is never among them). The lists
-    come from ``model.recommend_many``, which is ``recommend`` in a loop unless the model
-    provides a faster equivalent.
+    come from ``model.recommend_many``: ranked from ``score_many`` in blocks, or ``recommend``
+    in a loop for a model that ranks otherwise (see
+    :meth:`odsc_recsys.protocol.Recommender.recommend_many`).
     """
     prefixes = (
         transitions.prefixes(histories) if histories is not None else list(transitions.states)
@@ -225,8 +231,7 @@ def metrics_row(
 
 def per_user_hits(recs: np.ndarray, targets: np.ndarray, users: np.ndarray) -> pd.Series:
     """Hit rate per user, the unit the bootstrap resamples."""
-    hits = (target_ranks(recs, targets) > 0).astype(float)
-    return pd.Series(hits).groupby(np.asarray(users)).mean()
+    return pd.Series(hits(recs, targets)).groupby(np.asarray(users)).mean()
 
 
 def bootstrap_ci(
@@ -309,8 +314,7 @@ def bootstrap_hit_rate(
     Each resample draws users with replacement and recomputes the hit rate over all their
     transitions, so the interval reflects that a user's transitions are correlated.
     """
-    hits = (target_ranks(recs, targets) > 0).astype(np.float64)
-    return _user_bootstrap(hits, users, rng, n_boot, level, "bootstrap_hit_rate")
+    return _user_bootstrap(hits(recs, targets), users, rng, n_boot, level, "bootstrap_hit_rate")
 
 
 def _user_bootstrap(
@@ -354,9 +358,7 @@ def paired_hit_rate_difference(
             f"both lists and the targets must cover the same transitions, got "
             f"{np.shape(recs_a)[0]}, {np.shape(recs_b)[0]} and {len(targets)}"
         )
-    diff = (target_ranks(recs_a, targets) > 0).astype(np.float64) - (
-        target_ranks(recs_b, targets) > 0
-    ).astype(np.float64)
+    diff = hits(recs_a, targets) - hits(recs_b, targets)
     return _user_bootstrap(diff, users, rng, n_boot, level, "paired_hit_rate_difference")
 
 

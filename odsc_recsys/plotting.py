@@ -1,12 +1,26 @@
-"""Figure helpers shared by the notebooks: the data tour and metric comparisons.
+"""Figure helpers shared by the notebooks, and the series' projector style.
 
-Each function draws on a given (or new) matplotlib ``Axes`` and returns it, so notebooks can
-lay figures out as they like and end the cell with ``plt.show()``.
+What they draw:
+
+* the data tour: ratings, the long tail, genres, user activity, sparsity (and
+  :func:`catalog_frame`, the first movies of a catalogue as a table);
+* metric comparisons: one panel per metric, one bar per model (and setting), with intervals;
+* diagrams: the reference architecture of an RL recommendation engine, and one state's
+  decomposition into sub-states, their table rows and the merged recommendations;
+* the state space: how the table's rows and memory grow with the catalogue and the history;
+* training: Q-values before and after a replayed step, exploitation and exploration along the
+  training stream, and the effect of each hyperparameter.
+
+Each function draws on a given (or new) matplotlib ``Axes`` (see :func:`axes_or_new`) and
+returns it, or returns the ``Figure`` of a multi-panel drawing, so notebooks can lay figures
+out as they like and end the cell with ``plt.show()``.
+Figures that compare models take their colours from :func:`model_colors`, and multi-panel
+figures put their one legend under the panels with :func:`legend_below`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +30,7 @@ import scipy.sparse as sp
 from . import checks
 from .catalog import Catalog
 from .datasets import normalise_title
+from .protocol import top_k
 
 if TYPE_CHECKING:  # pyplot is imported by the functions that draw, not by importing this module
     from matplotlib.axes import Axes
@@ -132,6 +147,42 @@ def plot_sparsity(matrix: sp.spmatrix, ax: Axes | None = None, max_points: int =
     return ax
 
 
+def model_colors(names: Iterable[Any], beyond_ten: str = "tab20") -> dict[Any, Any]:
+    """One colour per model, in the order given: tab10 for up to ten names.
+
+    Every figure of a comparison draws a model in the same colour when it takes its colours
+    from here with the same names.
+
+    Parameters
+    ----------
+    names : iterable
+        The models (any hashable labels), in the order their colours are handed out.
+    beyond_ten : str
+        The matplotlib colormap for more than ten names, cycled: ``"tab20"`` gives twenty
+        distinct colours, ``"tab10"`` repeats tab10's ten.
+
+    Returns
+    -------
+    dict
+        Name -> RGBA tuple, in the order of ``names``.
+    """
+    from matplotlib import colormaps  # the registry, not pyplot: picking colours draws nothing
+
+    names = list(names)
+    cmap = colormaps["tab10" if len(names) <= 10 else beyond_ten]
+    return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
+
+
+def legend_below(fig: Figure, handles: Sequence[Any], ncols: int, bottom: float) -> None:
+    """One legend for the whole figure, centred under the panels, in ``ncols`` columns.
+
+    The panels are laid out (``tight_layout``) above the bottom ``bottom`` share of the
+    figure, which the legend takes.
+    """
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncols=ncols, frameon=False)
+
+
 #: Hatches that tell the settings of a grouped bar chart apart (the colours tell the models).
 SETTING_HATCHES = ("", "//", "..", "xx")
 
@@ -186,7 +237,7 @@ def plot_metric_bars(
     if not metrics:
         raise ValueError(f"none of the metrics is a column of the table {list(means.columns)}")
     models, settings = _models_and_settings(means.index)
-    colors = dict(colors) if colors is not None else _model_colors(models)
+    colors = dict(colors) if colors is not None else model_colors(models)
     fig, axes = _panel_grid(len(metrics), ncols, len(models) * len(settings), horizontal,
                             grouped=settings != [None])  # fmt: skip
     width = 0.8 / len(settings)
@@ -246,14 +297,6 @@ def _models_and_settings(index: pd.Index) -> tuple[list[Any], list[Any]]:
     raise ValueError(f"the table's index must be models or (setting, model), got {index.names}")
 
 
-def _model_colors(models: Sequence[Any]) -> dict[Any, Any]:
-    """tab10 in order (tab20 beyond ten models)."""
-    import matplotlib.pyplot as plt
-
-    cmap = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
-    return {model: cmap(i % 20) for i, model in enumerate(models)}
-
-
 def _panel_grid(
     n_panels: int, ncols: int, n_bars: int, horizontal: bool, grouped: bool
 ) -> tuple[Figure, np.ndarray]:
@@ -304,8 +347,7 @@ def _legend_of_settings(fig: Figure, settings: list[Any], nrows: int) -> None:
     handles = [Patch(facecolor="lightgrey", edgecolor="white", label=str(setting),
                      hatch=SETTING_HATCHES[j % len(SETTING_HATCHES)])
                for j, setting in enumerate(settings)]  # fmt: skip
-    fig.tight_layout(rect=(0, 0.06 / nrows, 1, 1))
-    fig.legend(handles=handles, loc="lower center", ncol=len(settings), frameon=False)
+    legend_below(fig, handles, ncols=len(settings), bottom=0.06 / nrows)
 
 
 def catalog_frame(
@@ -459,7 +501,7 @@ def _draw_substate_rows(
         for m in sub.items:
             _connect(ax, movie_box[m], box, lw=1.2)
         q = tables.q_row(sub)
-        best = np.argsort(-q, kind="stable")[:row_top]
+        best = top_k(q, row_top)
         lines = "\n".join(f"{_short(titles[a], 20)}  {q[a]:.2f}" for a in best)
         row = _box(ax, 0.53, y, f"{genre[sub.genre]} table, row {sub.row:,}\nof "
                    f"{int(tables.table_rows[sub.genre]):,}; best Q:\n{lines}", fill, 11)  # fmt: skip
@@ -632,5 +674,3 @@ def plot_hyperparameter_effects(
                  f"lowest to the highest (dotted: {reference_label})")  # fmt: skip
     fig.tight_layout()
     return fig
-
-

@@ -78,11 +78,17 @@ def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] | None = None) -> n
     return candidates[(-scores[candidates]).argsort(kind="stable")].astype(np.int64)
 
 
+#: Histories scored together by :meth:`Recommender.recommend_many`. It bounds the memory of the
+#: score matrix; blocks of 512 were also faster than 2048 or one block for every model.
+RECOMMEND_BLOCK = 512
+
+
 class Recommender:
     """Base class of the protocol: ``fit``, ``score(history)``, ``recommend(history, k, exclude)``.
 
-    Subclasses set ``n_items`` in ``fit`` and implement :meth:`score`. ``name`` labels the model
-    in evaluation tables.
+    Subclasses set ``n_items`` in ``fit`` and implement :meth:`score`; a model with a faster
+    batched form also overrides :meth:`score_many`, and one that must be fitted before it can
+    answer overrides :meth:`check_fitted`. ``name`` labels the model in evaluation tables.
     """
 
     name: str = "recommender"
@@ -91,9 +97,23 @@ class Recommender:
     def fit(self, *args: Any, **kwargs: Any) -> Recommender:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def check_fitted(self) -> None:
+        """Raise ``RuntimeError`` if the model cannot answer yet (nothing to check by default).
+
+        Called before a history is validated: until ``fit``, ``n_items`` is not the
+        catalogue's size, and every movie would look unknown.
+        """
+
     def score(self, history: Iterable[int]) -> np.ndarray:  # pragma: no cover - interface
         """Return one score per catalogue item (higher is better) for this history."""
         raise NotImplementedError
+
+    def score_many(self, histories: Sequence[Iterable[int]]) -> np.ndarray:
+        """Scores for several histories, one float64 row each: row ``j`` equals
+        ``score(histories[j])``. This stacks :meth:`score`; models that score a batch faster
+        override it with the same rows."""
+        rows = [np.asarray(self.score(h), dtype=np.float64) for h in histories]
+        return np.stack(rows) if rows else np.zeros((0, self.n_items))
 
     def recommend(
         self, history: Iterable[int], k: int = 10, exclude: Iterable[int] | None = None
@@ -109,6 +129,7 @@ class Recommender:
         exclude : iterable of int, optional
             Items never to recommend (typically everything in ``history``).
         """
+        self.check_fitted()
         hist = as_history(history, self.n_items)
         if exclude is not None:
             exclude = as_history(exclude, self.n_items)
@@ -119,10 +140,13 @@ class Recommender:
 
         Returns an ``(n, k)`` array padded with ``-1`` where fewer than ``k`` items are
         eligible; row ``j`` equals ``recommend(histories[j], k, exclude=histories[j])``. A model
-        that only defines :meth:`score` gets a batched top-k here (one sort for a block of
-        histories instead of one call each); a model that overrides :meth:`recommend` is looped
-        over, unless it also overrides this method with an equivalent faster one.
+        that ranks by its scores gets one :meth:`score_many` call and one row-wise top-k
+        (:func:`top_k_many`) per block of :data:`RECOMMEND_BLOCK` histories; a model that
+        overrides :meth:`recommend` is looped over, unless it also overrides this method with
+        an equivalent faster one.
         """
+        self.check_fitted()
+        k = checks.count("k", k)
         hists = [as_history(h, self.n_items) for h in histories]
         out = np.full((len(hists), k), -1, dtype=np.int64)
         if type(self).recommend is not Recommender.recommend:
@@ -130,11 +154,9 @@ class Recommender:
                 rec = np.asarray(self.recommend(hist, k, exclude=hist))[:k]
                 out[j, : len(rec)] = rec
             return out
-        block = 2048  # bounds the memory of the score matrix
-        for start in range(0, len(hists), block):
-            part = hists[start : start + block]
-            scores = np.stack([np.asarray(self.score(h), dtype=np.float64) for h in part])
-            out[start : start + len(part)] = top_k_many(scores, k, part)
+        for start in range(0, len(hists), RECOMMEND_BLOCK):
+            block = hists[start : start + RECOMMEND_BLOCK]
+            out[start : start + len(block)] = top_k_many(self.score_many(block), k, block)
         return out
 
 

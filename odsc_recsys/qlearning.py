@@ -9,8 +9,11 @@ the one-step target ``r + gamma * max_a' Q(s', a')``::
 It is *off-policy* because the target uses the greedy action in ``s'`` whatever the behaviour
 policy (here epsilon-greedy) actually does next.
 
-The pieces are small functions on NumPy arrays so that the later notebooks reuse them: the
-per-genre Q-tables call :func:`epsilon_greedy`, :func:`td_update` and the ``check_*`` helpers.
+The pieces are small functions on NumPy arrays, the textbook form that notebook 04 teaches
+with. The per-genre Q-tables of :mod:`odsc_recsys.qtables` do not call them; instead
+:func:`td_target` and :func:`td_update` are thin wrappers of that core's
+:func:`~odsc_recsys.qtables.update.td_target` and :func:`~odsc_recsys.qtables.update.td_step`,
+so the lesson and the tables share one update. Input checks live in :mod:`odsc_recsys.checks`.
 :class:`SingleTableRecommender` is the first tabular recommender of notebook 04: one Q-table
 whose rows are every unordered triple of a handful of movies.
 
@@ -32,6 +35,8 @@ import pandas as pd
 
 from odsc_recsys import checks
 from odsc_recsys.protocol import Recommender, as_history, top_k
+from odsc_recsys.qtables.update import td_step
+from odsc_recsys.qtables.update import td_target as core_td_target
 
 __all__ = [
     "ExplorationRuns",
@@ -155,8 +160,11 @@ def epsilon_schedule(
 # The temporal-difference update
 # --------------------------------------------------------------------------------------------
 def td_target(reward: float, max_next_q: float, gamma: float, done: bool = False) -> float:
-    """The one-step Q-learning target ``r + gamma * max_a' Q(s', a')``; just ``r`` if ``done``."""
-    return float(reward) if done else float(reward) + gamma * float(max_next_q)
+    """The one-step Q-learning target ``r + gamma * max_a' Q(s', a')``; just ``r`` if ``done``.
+
+    The textbook argument order of the core's :func:`odsc_recsys.qtables.update.td_target`.
+    """
+    return core_td_target(float(reward), gamma, float(max_next_q), done)
 
 
 def td_update(
@@ -188,8 +196,7 @@ def td_update(
         The updated ``Q(s, a)``.
     """
     alpha, gamma = checks.alpha(alpha), checks.gamma(gamma)
-    q_sa = float(q_sa)
-    return q_sa + alpha * (td_target(reward, max_next_q, gamma, done) - q_sa)
+    return td_step(float(q_sa), td_target(reward, max_next_q, gamma, done), alpha)
 
 
 def q_learning_step(

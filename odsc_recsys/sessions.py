@@ -287,10 +287,8 @@ def _load_tutorial_data(n_items: int, seed: int, source: str) -> TutorialData:
 def states_seen_in(train: Transitions, transitions: Transitions) -> np.ndarray:
     """For each transition, whether its state (as a set of movies: order ignored, as in the
     talk) occurs among the training transitions' states. A full-state Q-table has a trained
-    row only where this is True."""
-
-    def keys(states: np.ndarray) -> np.ndarray:
-        s = np.sort(np.asarray(states, dtype=np.int64), axis=1)
-        return (s[:, 0] * 1_000_003 + s[:, 1]) * 1_000_003 + s[:, 2]
-
-    return np.isin(keys(transitions.states), keys(train.states))
+    row only where this is True. Any window length works."""
+    both = np.sort(np.concatenate([train.states, transitions.states]), axis=1)
+    _, state_id = np.unique(both, axis=0, return_inverse=True)
+    state_id = state_id.ravel()
+    return np.isin(state_id[len(train) :], state_id[: len(train)])

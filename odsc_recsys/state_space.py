@@ -224,8 +224,8 @@ def pair_rank(lo: Any, hi: Any) -> Any:
     """Colex rank ``C(hi, 2) + lo`` of the pair ``{lo, hi}``, ``lo < hi``, unchecked.
 
     The one copy of the formula: :func:`rank_pair` and :func:`rank_pairs` check their input
-    and call it; the Q-tables' layout calls it on plain ints and on int arrays alike, and the
-    compiled kernels compile it.
+    and call it, the unranking functions invert it, and the Q-tables' layout calls it on
+    plain ints and on int arrays alike.
     """
     return hi * (hi - 1) // 2 + lo
 
@@ -253,7 +253,7 @@ def unrank_pair(rank: int) -> tuple[int, int]:
     """
     r = checks.count("rank", rank)
     j = (1 + math.isqrt(1 + 8 * r)) // 2
-    return r - j * (j - 1) // 2, j
+    return r - pair_rank(0, j), j
 
 
 def rank_pairs(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -274,9 +274,9 @@ def unrank_pairs(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("ranks must be non-negative integers")
     j = ((1 + np.sqrt(1 + 8 * r.astype(np.float64))) // 2).astype(np.int64)
     # Float square roots can be off by one for large ranks: correct both ways.
-    j -= j * (j - 1) // 2 > r
-    j += (j + 1) * j // 2 <= r
-    return r - j * (j - 1) // 2, j
+    j -= pair_rank(0, j) > r
+    j += pair_rank(0, j + 1) <= r
+    return r - pair_rank(0, j), j
 
 
 def rank_combination(items: Iterable[int]) -> int:

@@ -160,7 +160,6 @@ def train(
         validation metrics when ``val`` is given.
     """
     tables = tables if tables is not None else make_tables(catalog, config)
-    step = replay_train_fast if fast else replay_train
     epochs = range(1, config.epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -168,17 +167,33 @@ def train(
         epochs = tqdm(epochs, desc="replay training", unit="epoch")
     rows = []
     for epoch in epochs:
-        stats = step(tables, transitions, 1, rng, config.reward, config.penalty, config.k,
-                     **config.rules)  # fmt: skip
-        row = {
-            "epoch": epoch,
-            "train_hit_rate": float(stats["hit_rate"].iloc[0]),
-            "explored": float(stats["explored"].iloc[0]),
-        }
+        hit_rate, explored = _one_pass(tables, transitions, config, rng, fast)
+        row = {"epoch": epoch, "train_hit_rate": hit_rate, "explored": explored}
         if val is not None:
             row.update(_validation_scores(tables, val, config.k, histories))
         rows.append(row)
     return tables, pd.DataFrame(rows)
+
+
+def _one_pass(
+    tables: GenreQTables,
+    transitions: Transitions,
+    config: TrainConfig,
+    rng: np.random.Generator | None,
+    fast: bool,
+) -> tuple[float, float]:
+    """Replay ``transitions`` once into ``tables`` (in place) with ``config``'s reward,
+    penalty, list length and rules; the compiled path when ``fast``.
+
+    Returns
+    -------
+    hit_rate, explored : float
+        The pass's online hit rate and share of explored slots.
+    """
+    step = replay_train_fast if fast else replay_train
+    stats = step(tables, transitions, 1, rng, config.reward, config.penalty, config.k,
+                 **config.rules)  # fmt: skip
+    return float(stats["hit_rate"].iloc[0]), float(stats["explored"].iloc[0])
 
 
 def _validation_scores(
@@ -366,21 +381,12 @@ def stream_curve(
         ``seen`` (transitions replayed so far), ``epoch``, ``hit_rate``, ``explored``.
     """
     chunk = checks.positive_int("chunk", chunk)
-    step = replay_train_fast if fast else replay_train
     tables = make_tables(catalog, config)
     rows, seen = [], 0
     for epoch in range(1, config.epochs + 1):
         for start in range(0, len(transitions), chunk):
             part = transitions.subset(np.arange(start, min(start + chunk, len(transitions))))
-            stats = step(tables, part, 1, rng, config.reward, config.penalty, config.k,
-                         **config.rules)  # fmt: skip
+            hit_rate, explored = _one_pass(tables, part, config, rng, fast)
             seen += len(part)
-            rows.append(
-                {
-                    "seen": seen,
-                    "epoch": epoch,
-                    "hit_rate": float(stats["hit_rate"].iloc[0]),
-                    "explored": float(stats["explored"].iloc[0]),
-                }
-            )
+            rows.append({"seen": seen, "epoch": epoch, "hit_rate": hit_rate, "explored": explored})
     return pd.DataFrame(rows)

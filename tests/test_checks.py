@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from odsc_recsys import checks
 
+NAN = float("nan")
+
 
 @pytest.mark.parametrize(
     ("call", "message"),
@@ -93,3 +95,27 @@ def test_integer_bounds_are_inclusive(value, low, high):
             ValueError, match=rf"n must be an integer in \[{low}, {high}\], got {value}"
         ):
             checks.integer("n", value, low, high)
+
+
+# ---- the learning-rate, discount and exploration-rate checks
+@pytest.mark.parametrize("alpha", [0.0, -0.5, 1.01, NAN, "0.5", None, True])
+def test_bad_alpha(alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        checks.alpha(alpha)
+
+
+@pytest.mark.parametrize("gamma", [-0.01, 1.01, NAN, float("inf")])
+def test_bad_gamma(gamma):
+    with pytest.raises(ValueError, match="gamma"):
+        checks.gamma(gamma)
+
+
+@pytest.mark.parametrize("epsilon", [-0.01, 1.01, NAN])
+def test_bad_epsilon(epsilon):
+    with pytest.raises(ValueError, match="epsilon"):
+        checks.epsilon(epsilon)
+
+
+def test_boundaries_are_allowed():
+    assert checks.alpha(1) == 1.0 and checks.gamma(0) == 0.0 and checks.gamma(1.0) == 1.0
+    assert checks.epsilon(0.0) == 0.0 and checks.epsilon(np.float32(1.0)) == 1.0

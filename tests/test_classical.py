@@ -20,6 +20,7 @@ from odsc_recsys.classical import (
     default_models,
     item_features,
     item_similarity,
+    recency,
     title_tokens,
 )
 from odsc_recsys.protocol import Recommender
@@ -178,6 +179,59 @@ def test_long_histories_score_bit_identically_alone_and_in_a_batch():
         batch = model.score_many(queries)
         for row, q in zip(batch, queries, strict=True):
             np.testing.assert_array_equal(row, model.score(q))
+
+
+class LastItemScores(Recommender):
+    """Scores ``(i - last) mod n``: the movie before the last one scores highest."""
+
+    n_items = 5
+
+    def score(self, history):
+        last = history[-1] if len(history) else 0
+        return (np.arange(self.n_items) - last) % self.n_items
+
+
+class IndexOrderLists(LastItemScores):
+    """A model whose lists are not its scores' order: the protocol must loop over them."""
+
+    def recommend(self, history, k=10, exclude=None):
+        skip = set() if exclude is None else set(np.asarray(exclude).tolist())
+        return np.array([i for i in range(self.n_items) if i not in skip][:k])
+
+
+def test_a_model_with_only_score_gets_score_many_and_batched_lists():
+    model = LastItemScores()
+    scores = model.score_many([[1], [], [2, 4]])
+    assert scores.dtype == np.float64
+    np.testing.assert_array_equal(scores, [[4, 0, 1, 2, 3], [0, 1, 2, 3, 4], [1, 2, 3, 4, 0]])
+    assert model.score_many([]).shape == (0, 5)
+    # by hand: after [1] the order is 0, 4, 3, 2 (1 excluded); after [2, 4] it is 3, 1, 0
+    assert model.recommend_many([[1], [2, 4]], 4).tolist() == [[0, 4, 3, 2], [3, 1, 0, -1]]
+    looped = IndexOrderLists().recommend_many([[1], [2, 4]], 4)  # recommend, row by row
+    assert looped.tolist() == [[0, 2, 3, 4], [0, 1, 3, -1]]
+    with pytest.raises(ValueError, match="k must be a non-negative integer, got 2.0"):
+        model.recommend_many([[1]], 2.0)
+
+
+@pytest.mark.parametrize(
+    "call", [lambda m: m.recommend([1], 3), lambda m: m.recommend_many([[1]], 3)]
+)
+def test_an_unfitted_model_says_fit_before_reading_the_history(call):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        call(ItemKNN())
+
+
+def test_recency_helpers_by_hand():
+    history = np.array([2, 0, 2])  # item 2 now and two steps ago, item 0 one step ago
+    np.testing.assert_array_equal(recency.latest_weights(history, 4, 0.5), [0.5, 0, 1.0, 0])
+    rows = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(recency.score(rows, history, 0.5), 0.5 * rows[0] + 1.25 * rows[2])
+    np.testing.assert_array_equal(recency.score(rows, history, 0.5, n_last=2),
+                                  0.5 * rows[0] + rows[2])  # fmt: skip
+    hists = [history, np.array([3]), np.arange(4)]
+    batch = recency.score_batch(rows, hists, 0.5, n_last=2)
+    for row, h in zip(batch, hists, strict=True):
+        np.testing.assert_array_equal(row, recency.score(rows, h, 0.5, n_last=2))
 
 
 def test_recommend_many_rejects_negative_k_and_unknown_ids():

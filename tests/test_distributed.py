@@ -28,7 +28,7 @@ from odsc_recsys.distributed import (
     plan_shards,
 )
 from odsc_recsys.metrics import evaluate
-from odsc_recsys.qtables import GenreLayout, GenreQTables, replay_train
+from odsc_recsys.qtables import GenreQTables, replay_train
 
 # A small catalogue: 30 movies in 5 genres of unequal size (sizes 11, 8, 6, 4, 1).
 GENRE_OF = np.array([0] * 11 + [1] * 8 + [2] * 6 + [3] * 4 + [4])[
@@ -80,51 +80,6 @@ def stale_reference(
                 old = row[actions]
                 row[actions] = old + live.alpha * (target - old)
     return live
-
-
-# ---------------------------------------------------------------------------- layout
-
-
-@given(st.integers(0, 2**32 - 1), st.integers(1, 3))
-@settings(max_examples=60, deadline=None)
-def test_substate_ids_match_genre_tables_decompose(seed, width):
-    tables = GenreQTables(GENRE_OF, NAMES, storage="lazy")
-    index = tables.layout  # the global row ids the driver sends to the shards
-    rng = np.random.default_rng(seed)
-    *state, clicked = rng.choice(N_ITEMS, width + 1, replace=False).tolist()
-    subs = tables.decompose(state)
-    assert index.substate_ids(state) == [index.offsets[s.genre] + s.row for s in subs]
-    nxt = (state + [clicked])[-3:]
-    want = [index.offsets[s.genre] + s.row for s in tables.decompose(nxt) if clicked in s.items]
-    assert sorted(index.future_ids(state, clicked)) == sorted(want)
-    ids = np.array(index.substate_ids(state))
-    assert index.genre_of_ids(ids).tolist() == [s.genre for s in subs]
-
-
-@given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(1, 40))
-@settings(max_examples=40, deadline=None)
-def test_batch_decomposition_matches_one_at_a_time(seed, width, n):
-    index = GenreLayout(GENRE_OF, NAMES)
-    data = transitions(n, seed, width=width)
-    sub = index.substate_ids_batch(data.states)
-    future = index.future_ids_batch(data.states, data.targets)
-    for j, (state, clicked) in enumerate(zip(data.states.tolist(), data.targets.tolist(), strict=True)):  # fmt: skip
-        ids = index.substate_ids(state)
-        assert sub[j].tolist() == ids + [-1] * (3 - len(ids))
-        f = index.future_ids(state, clicked)
-        assert sorted(future[j][future[j] >= 0].tolist()) == sorted(f)
-
-
-def test_offsets_by_hand():
-    index = GenreLayout(np.array([0, 0, 1, 0, 2, 1, 0]), ["D", "C", "H"])
-    # Tables of 10, 3 and 1 rows (4 + 6, 2 + 1, 1 + 0).
-    assert index.offsets.tolist() == [0, 10, 13, 14]
-    # Drama holds movies 0, 1, 3, 6 at local positions 0..3. State (1, 2, 3): the Drama pair
-    # {1, 3} (locals 1, 2) is row 4 + C(2, 2) + 1 = 6; the Comedy single {2} is Comedy row 0,
-    # global 10 + 0.
-    assert index.substate_ids((1, 2, 3)) == [6, 10]
-    # Next state (2, 3, 6) after clicking 6: Drama pair {3, 6} (locals 2, 3): 4 + C(3, 2) + 2.
-    assert index.future_ids((1, 2, 3), 6) == [9]
 
 
 # ---------------------------------------------------------------------------- shard plan

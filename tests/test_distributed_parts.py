@@ -1,21 +1,23 @@
 """Tests of the distributed package's parts, without a driver: the round arithmetic against
-GenreQTables, the shard's update waves, checkpoints and the write-ahead log, atomic text."""
+GenreQTables, the shard's update waves, checkpoints, the write-ahead log and worker placement."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odsc_recsys.atomic import atomic_write_text
-from odsc_recsys.distributed import CheckpointConfig, QTableShard, rounds
+from odsc_recsys.distributed import CheckpointConfig, ClusterConfig, QTableShard, rounds
 from odsc_recsys.distributed.checkpoints import MANIFEST, Checkpoints, RoundLog
 from odsc_recsys.distributed.messages import Updates
 from odsc_recsys.distributed.shard import update_waves
+from odsc_recsys.distributed.transport import ShardLost, ShardPool
 from odsc_recsys.qtables import GenreQTables, td_targets
 
 GENRE_OF = np.array([0, 1, 0, 2, 1, 0, 0, 2, 1, 0, 3, 0])
@@ -156,11 +158,46 @@ def test_round_log_keeps_the_rounds_a_checkpoint_does_not_cover():
     assert log.since(0, shard=1) == [(8, "other 8")]
 
 
-def test_atomic_write_text_replaces_whole_files_only(tmp_path):
-    path = tmp_path / "note.json"
-    atomic_write_text(path, "first")
-    assert atomic_write_text(path, "second, é") == path
-    assert path.read_text(encoding="utf-8") == "second, é"
-    assert [p.name for p in tmp_path.iterdir()] == ["note.json"]  # no temporary file left
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        atomic_write_text(tmp_path / "missing" / "note.json", "x")
+class FakeClient:
+    """The two things placement asks of a Dask client: the live workers, and an actor
+    submitted to one of them (recorded, never run)."""
+
+    def __init__(self, workers: list[str]) -> None:
+        self.alive = workers
+        self.placed_on: list[list[str]] = []
+
+    def scheduler_info(self, n_workers: int = 0) -> dict:
+        return {"workers": {w: {} for w in self.alive}}
+
+    def submit(self, *args, workers: list[str], **kwargs) -> SimpleNamespace:
+        self.placed_on.append(workers)
+        return SimpleNamespace(result=lambda timeout: "actor")
+
+
+def fake_pool(workers: list[str]) -> ShardPool:
+    """A pool that places shards through ``FakeClient`` (no cluster)."""
+    pool = ShardPool(ClusterConfig(in_process=True))
+    pool.config = ClusterConfig(address="tcp://scheduler:8786")
+    pool.client = FakeClient(workers)
+    pool.start(2, lambda s, restore_round: (), 0)
+    return pool
+
+
+def test_placement_falls_back_to_the_avoided_worker_when_it_is_the_only_one():
+    pool = fake_pool(["tcp://a"])
+    assert pool.shard_workers == ["tcp://a", "tcp://a"]  # one worker: both shards share it
+    pool.client.alive = ["tcp://b"]  # a replacement joined: a free worker is taken at once
+    pool.place(0, 0, wait=30.0, avoid="tcp://a")
+    assert pool.shard_workers[0] == "tcp://b"
+    pool.client.alive = ["tcp://a"]  # no replacement: after the wait, the avoided one
+    start = time.monotonic()
+    pool.place(1, 0, wait=0.2, avoid="tcp://a")
+    assert pool.shard_workers[1] == "tcp://a" and time.monotonic() - start >= 0.2
+    assert pool.client.placed_on[-1] == ["tcp://a"]
+
+
+def test_placement_fails_when_no_worker_is_left():
+    pool = fake_pool(["tcp://a"])
+    pool.client.alive = []
+    with pytest.raises(ShardLost, match="no live worker to place shard 1 on"):
+        pool.place(1, 0, wait=0.2, avoid="tcp://a")

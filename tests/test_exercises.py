@@ -11,10 +11,11 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from odsc_recsys import exercises
-from odsc_recsys.exercises import NOT_ATTEMPTED, Verdict, check, digest
+from odsc_recsys.exercises import NOT_ATTEMPTED, Verdict, check, digest, first_slip
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
@@ -135,3 +136,22 @@ def test_as_vector_flattens_numbers_and_names_a_wrong_kind_or_size():
         exercises.as_vector([1, 2, 3], 2, "numbers", "two of them")
     verdict = check("08a.online_targets", lambda slate, *rest: slate[:1])
     assert str(verdict).startswith("Not quite: return one target per movie of the slate (4), got 1")
+
+
+def test_first_slip_names_the_first_matching_mistake():
+    slips = {"halved": 1.0, "doubled": 4.0, "squared": 4.0}
+    assert first_slip(4.00000001, slips, "none") == "doubled"  # the first of two matches
+    assert first_slip(3.0, slips, "none") == "none"
+    near = np.array([0.0, 1e-7])
+    assert first_slip(near, {"zeros": np.zeros(2)}, "none") == "none"  # atol 1e-8
+    assert first_slip(near, {"zeros": np.zeros(2)}, "none", atol=1e-6) == "zeros"
+
+
+def test_answered_passes_an_answer_and_raises_not_attempted_for_a_blank():
+    assert exercises.answered(0) == 0 and exercises.answered([]) == []
+    for blank in (..., None):
+        with pytest.raises(exercises.NotAttempted):
+            exercises.answered(blank)
+    # check() turns it into the notebook's "Not attempted yet" for every code exercise
+    assert check("05.rank", lambda items: ...).status == "not attempted"
+    assert check("09.actor_calls", lambda n, b, shards: None).status == "not attempted"

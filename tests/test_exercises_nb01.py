@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from odsc_recsys import datasets
 from odsc_recsys.classical import MarkovChain, Popularity
 from odsc_recsys.exercises import check
 from odsc_recsys.metrics import hit_rate_at_k, recommend_all
-from odsc_recsys.sessions import load_tutorial_data, make_transitions
+from odsc_recsys.sessions import make_transitions
 
 
 def hit_rate(model, transitions, histories, k=10):
@@ -91,15 +90,8 @@ def test_best_n_last_answers():
         assert "1 or 5" in str(check("01.best_n_last", bad)), bad
 
 
-def _tutorial_data():
-    home = datasets.data_home()
-    if not ((home / datasets.GROUPLENS_ZIP).exists() or (home / datasets.RECBOLE_DIR).is_dir()):
-        pytest.skip("MovieLens-100K is not downloaded here (make data)")
-    return load_tutorial_data()
-
-
-def test_the_stored_answer_is_what_the_data_says():
-    data = _tutorial_data()
+def test_the_stored_answer_is_what_the_data_says(tutorial_data):
+    data = tutorial_data
     split = data.split
     val_hr = {}
     for n_last in (1, 5):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from odsc_recsys import datasets, limits
+from odsc_recsys import limits
 from odsc_recsys.classical import ItemKNN, MatrixFactorization, Popularity, UserKNN
 from odsc_recsys.exercises import check
 from odsc_recsys.metrics import recommend_all
-from odsc_recsys.sessions import load_tutorial_data
 
 
 def slot_share(lists, top):
@@ -66,11 +64,8 @@ def test_least_biased_cf_answers():
         assert "one of the names" in str(check("02.least_biased_cf", bad)), bad
 
 
-def test_the_stored_answer_is_what_the_data_says():
-    home = datasets.data_home()
-    if not ((home / datasets.GROUPLENS_ZIP).exists() or (home / datasets.RECBOLE_DIR).is_dir()):
-        pytest.skip("MovieLens-100K is not downloaded here (make data)")
-    data = load_tutorial_data()
+def test_the_stored_answer_is_what_the_data_says(tutorial_data):
+    data = tutorial_data
     split, n_items = data.split, data.catalog.n_items
     models = {"User-kNN": UserKNN(), "Item-kNN": ItemKNN(),
               "MF (ALS)": MatrixFactorization(rng=np.random.default_rng(0))}  # fmt: skip

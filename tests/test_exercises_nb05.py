@@ -41,6 +41,7 @@ def test_typical_slips_get_their_hints():
     )
     assert "not C(c_i, i)" in str(off_by_one)
     assert "whole number" in str(check("05.rank", lambda items: sorted(items)))
+    assert str(check("05.rank", lambda items: "x")) == "Not quite: return one whole number, got 'x'"
 
 
 def test_lexicographic_rank_is_told_apart():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from odsc_recsys.exercises import check
 from odsc_recsys.exercises.nb06 import GENRES, _cases
 
@@ -60,17 +58,7 @@ def test_singles_only_fails_and_a_number_is_wrong():
     assert "list of tuples" in str(check("06.substates", lambda s, g: 7))
 
 
-@pytest.fixture(scope="module")
-def movielens():
-    from odsc_recsys.datasets import DataUnavailableError, fetch_movielens
-
-    try:
-        fetch_movielens(progressbar=False)
-    except DataUnavailableError:  # pragma: no cover - only without data and network
-        pytest.skip("MovieLens-100K is not available")
-
-
-def test_pair_row_by_hand(movielens):
+def test_pair_row_by_hand(tutorial_data):
     # War has 47 movies; Star Wars and The Empire Strikes Back are its local 0 and 4:
     # 47 + C(4, 2) + 0 = 53
     assert check("06.pair_row", 53).passed

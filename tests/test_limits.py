@@ -127,6 +127,19 @@ def test_accuracy_by_activity_groups_hits_by_training_length():
     assert out["transitions"].tolist() == [2, 2]
 
 
+def test_accuracy_by_activity_keeps_the_bins_in_numeric_order_and_drops_empty_ones():
+    # As text "21-100" sorts before "6-20": the rows must follow the bins, not their labels.
+    train = {1: np.arange(3), 2: np.arange(10), 3: np.arange(50)}
+    trans = transitions([3, 2, 1, 3], targets=[1, 1, 1, 1])
+    lists = {"m": np.array([[1], [0], [1], [0]])}  # hits: yes, no, yes, no
+    out = accuracy_by_activity(lists, trans, train, bins=(0, 5, 20, 100, 500))
+    assert out.index.tolist() == ["1-5", "6-20", "21-100"]  # nobody has 101-500 movies
+    assert out.index.name == "training movies"
+    assert out["m"].tolist() == [1.0, 0.0, 0.5]
+    assert out["transitions"].tolist() == [1, 1, 2]
+    assert out.columns.tolist() == ["users", "transitions", "m"]
+
+
 # --------------------------------------------------------------------------------------------
 # Popularity bias
 # --------------------------------------------------------------------------------------------
@@ -167,6 +180,17 @@ def test_user_typicality_finds_the_user_like_nobody_else():
     assert typ.idxmin() == 4
 
 
+def test_user_typicality_averages_every_other_user_when_asked_for_more():
+    train = {1: np.array([0, 1, 2]), 2: np.array([0, 1, 2]), 3: np.array([0, 1]),
+             4: np.array([5, 6])}  # fmt: skip
+    typ = user_typicality(train, 7, n_neighbours=10)  # only three others each
+    c = 2 / np.sqrt(6)  # cosine of {0, 1, 2} and {0, 1}
+    np.testing.assert_allclose(typ.to_numpy(), [(1 + c) / 3, (1 + c) / 3, 2 * c / 3, 0.0])
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="n_neighbours must be a positive integer"):
+            user_typicality(train, 7, n_neighbours=bad)
+
+
 def test_accuracy_by_group():
     trans = transitions([1, 2, 2, 3], targets=[1, 1, 1, 1])
     lists = {"m": np.array([[1], [0], [1], [1]])}
@@ -175,6 +199,7 @@ def test_accuracy_by_group():
     assert out.loc["grey", "m"] == 1.0
     assert out.loc["typical", "m"] == pytest.approx(2 / 3)
     assert out.loc["typical", "users"] == 2
+    assert out.index.name == "group" and out.index.tolist() == ["grey", "typical"]
     with pytest.raises(ValueError, match="user 3 of the transitions has no group"):
         accuracy_by_group(lists, trans, groups.drop(3))
 

@@ -22,6 +22,8 @@ TARGETS = np.array([1, 0, 3])  # rank 2, rank 1, absent
 
 def test_ranking_metrics_by_hand():
     np.testing.assert_array_equal(M.target_ranks(RECS, TARGETS), [2, 1, 0])
+    hits = M.hits(RECS, TARGETS)
+    assert hits.dtype == np.float64 and hits.tolist() == [1.0, 1.0, 0.0]
     assert M.hit_rate_at_k(RECS, TARGETS, 3) == pytest.approx(2 / 3)
     assert M.hit_rate_at_k(RECS, TARGETS, 1) == pytest.approx(1 / 3)
     assert M.recall_at_k(RECS, TARGETS, 3) == pytest.approx(2 / 3)

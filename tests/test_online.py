@@ -83,7 +83,7 @@ def test_oracle_shows_the_most_attractive_unwatched_movies():
     assert slate[0] == 6  # the planted favourite of users 1-2
 
 
-# ---- the online Q-learning update -------------------------------------------------------------
+# ---- the online Q-learning agent: learning, and frozen ----------------------------------------
 
 
 def test_q_agent_learns_a_planted_preference():
@@ -175,6 +175,21 @@ def test_sessions_share_users_across_agents_and_settings():
                             values="user_id")  # fmt: skip
     assert (users.nunique(axis=1) == 1).all()
     assert res.groupby(["setting", "agent", "seed"])["coverage"].is_monotonic_increasing.all()
+
+
+def test_run_experiment_runs_every_agent_on_seeds_given_as_an_iterator():
+    # Seeds are read once per agent: a one-shot iterator must not run out after the first.
+    envs = {"off": planted_env()}
+    agents = {
+        "random": lambda s: RandomAgent(8, k=2),
+        "popular": lambda s: PopularityAgent(np.arange(8.0), k=2),
+    }
+    res = run_experiment(envs, agents, seeds=iter([0, 1]), n_sessions=3)
+    assert len(res) == 2 * 2 * 3
+    assert sorted(res.groupby(["agent", "seed"]).groups) == [
+        ("popular", 0), ("popular", 1), ("random", 0), ("random", 1),
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(res, run_experiment(envs, agents, seeds=[0, 1], n_sessions=3))
 
 
 # ---- aggregation -------------------------------------------------------------------------------
@@ -320,7 +335,7 @@ def test_figures_draw_one_panel_per_setting_and_metric():
     plt.close(fig)
 
 
-# ---- the online target, the user split, the checks against MovieLens --------------------------
+# ---- user split, coverage, leads, evidence, MovieLens checks, learn_step, agent colours -------
 
 
 def test_split_users_is_a_seeded_partition():

@@ -193,6 +193,34 @@ def test_importing_the_computing_modules_leaves_pyplot_unloaded():
     assert out.stdout.strip() == "False ['a', 'b']"
 
 
+def test_model_colors_hand_out_tab10_in_order_then_the_colormap_for_many():
+    tab10, tab20 = matplotlib.colormaps["tab10"], matplotlib.colormaps["tab20"]
+    few = plotting.model_colors(["z", 3, "a"])  # any labels, in the order given
+    assert list(few) == ["z", 3, "a"]
+    assert list(few.values()) == [tab10(0), tab10(1), tab10(2)]
+    names = [f"m{i}" for i in range(12)]
+    assert list(plotting.model_colors(names).values()) == [tab20(i) for i in range(12)]
+    repeated = plotting.model_colors(iter(names), beyond_ten="tab10")
+    assert list(repeated.values()) == [tab10(i % 10) for i in range(12)]
+    assert repeated["m10"] == repeated["m0"]
+
+
+def test_legend_below_lays_the_panels_out_above_one_figure_legend():
+    fig, axes = plt.subplots(1, 2)
+    for ax in axes:
+        ax.plot([0, 1], label="a")
+        ax.plot([1, 0], label="b")
+    handles, _ = axes[0].get_legend_handles_labels()
+    plotting.legend_below(fig, handles, ncols=2, bottom=0.2)
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in axes)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b"]
+    fig.canvas.draw()  # two columns: both entries on one row
+    rows = {round(t.get_window_extent().y0) for t in fig.legends[0].get_texts()}
+    assert len(rows) == 1
+    assert all(ax.get_position().y0 >= 0.2 for ax in axes)
+    plt.close(fig)
+
+
 def test_axes_or_new_draws_on_the_given_axes_or_opens_a_figure_of_the_size():
     fig, ax = plt.subplots()
     assert plotting.axes_or_new(ax) is ax

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odsc_recsys import checks
 from odsc_recsys.gridworld import (
     RobotGridWorldEnv,
     optimal_actions,
@@ -35,29 +34,6 @@ NAN = float("nan")
 
 
 # ---------------------------------------------------------------------------- validation
-@pytest.mark.parametrize("alpha", [0.0, -0.5, 1.01, NAN, "0.5", None, True])
-def test_bad_alpha(alpha):
-    with pytest.raises(ValueError, match="alpha"):
-        checks.alpha(alpha)
-
-
-@pytest.mark.parametrize("gamma", [-0.01, 1.01, NAN, float("inf")])
-def test_bad_gamma(gamma):
-    with pytest.raises(ValueError, match="gamma"):
-        checks.gamma(gamma)
-
-
-@pytest.mark.parametrize("epsilon", [-0.01, 1.01, NAN])
-def test_bad_epsilon(epsilon):
-    with pytest.raises(ValueError, match="epsilon"):
-        checks.epsilon(epsilon)
-
-
-def test_boundaries_are_allowed():
-    assert checks.alpha(1) == 1.0 and checks.gamma(0) == 0.0 and checks.gamma(1.0) == 1.0
-    assert checks.epsilon(0.0) == 0.0 and checks.epsilon(np.float32(1.0)) == 1.0
-
-
 def test_entry_points_validate():
     env = RobotGridWorldEnv()
     rng = np.random.default_rng(0)

@@ -21,6 +21,7 @@ from odsc_recsys.qtables import (
     PRIOR,
     STORAGES,
     FullStateQTable,
+    GenreLayout,
     GenreQTables,
     SubState,
     genre_combinations,
@@ -897,3 +898,54 @@ def test_one_per_substate_draws_six_uniforms_and_explores_every_slot_at_epsilon_
 def test_rule_switches_must_be_booleans(flag):
     with pytest.raises(ValueError, match=f"{flag} must be True or False, got 'yes'"):
         replay_train(make(), one_transition(), **{flag: "yes"})
+
+
+# ---------------------------------------------------------------------------- global row ids
+
+# 30 movies in 5 genres of unequal size (sizes 11, 8, 6, 4, 1), as in the sharded tables' tests.
+GENRE_OF_30 = np.array([0] * 11 + [1] * 8 + [2] * 6 + [3] * 4 + [4])[
+    np.random.default_rng(5).permutation(30)
+]
+NAMES_30 = ["Drama", "Comedy", "Action", "Horror", "War"]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3))
+@settings(max_examples=60, deadline=None)
+def test_substate_ids_match_genre_tables_decompose(seed, width):
+    tables = GenreQTables(GENRE_OF_30, NAMES_30, storage="lazy")
+    layout = tables.layout  # global row ids: offsets[genre] + row
+    rng = np.random.default_rng(seed)
+    *state, clicked = rng.choice(len(GENRE_OF_30), width + 1, replace=False).tolist()
+    subs = tables.decompose(state)
+    assert layout.substate_ids(state) == [layout.offsets[s.genre] + s.row for s in subs]
+    nxt = (state + [clicked])[-3:]
+    want = [layout.offsets[s.genre] + s.row for s in tables.decompose(nxt) if clicked in s.items]
+    assert sorted(layout.future_ids(state, clicked)) == sorted(want)
+    ids = np.array(layout.substate_ids(state))
+    assert layout.genre_of_ids(ids).tolist() == [s.genre for s in subs]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(1, 40))
+@settings(max_examples=40, deadline=None)
+def test_batch_decomposition_matches_one_at_a_time(seed, width, n):
+    layout = GenreLayout(GENRE_OF_30, NAMES_30)
+    data = transitions_for(len(GENRE_OF_30), n, seed, width)
+    sub = layout.substate_ids_batch(data.states)
+    future = layout.future_ids_batch(data.states, data.targets)
+    for j, (state, clicked) in enumerate(zip(data.states.tolist(), data.targets.tolist(), strict=True)):  # fmt: skip
+        ids = layout.substate_ids(state)
+        assert sub[j].tolist() == ids + [-1] * (3 - len(ids))
+        f = layout.future_ids(state, clicked)
+        assert sorted(future[j][future[j] >= 0].tolist()) == sorted(f)
+
+
+def test_offsets_by_hand():
+    layout = GenreLayout(np.array([0, 0, 1, 0, 2, 1, 0]), ["D", "C", "H"])
+    # Tables of 10, 3 and 1 rows (4 + 6, 2 + 1, 1 + 0).
+    assert layout.offsets.tolist() == [0, 10, 13, 14]
+    # Drama holds movies 0, 1, 3, 6 at local positions 0..3. State (1, 2, 3): the Drama pair
+    # {1, 3} (locals 1, 2) is row 4 + C(2, 2) + 1 = 6; the Comedy single {2} is Comedy row 0,
+    # global 10 + 0.
+    assert layout.substate_ids((1, 2, 3)) == [6, 10]
+    # Next state (2, 3, 6) after clicking 6: Drama pair {3, 6} (locals 2, 3): 4 + C(3, 2) + 2.
+    assert layout.future_ids((1, 2, 3), 6) == [9]

@@ -123,6 +123,15 @@ def test_states_seen_in_ignores_order_and_needs_the_same_three_movies():
     np.testing.assert_array_equal(states_seen_in(train, test), [True, False, True, False])
 
 
+def test_states_seen_in_compares_whole_states_of_any_window():
+    # A four-movie window: sharing three movies is not enough; order still does not matter.
+    train = _transitions([[1, 2, 3, 4]])
+    test = _transitions([[1, 2, 3, 9], [4, 3, 2, 1]])
+    assert states_seen_in(train, test).tolist() == [False, True]
+    two = _transitions([[5, 6]])
+    assert states_seen_in(two, _transitions([[6, 5], [5, 7]])).tolist() == [True, False]
+
+
 @given(st.lists(st.lists(st.integers(0, 700), min_size=3, max_size=3), min_size=1, max_size=30))
 @settings(max_examples=50, deadline=None)
 def test_states_seen_in_matches_a_set_of_sorted_tuples(states):

@@ -18,9 +18,7 @@ from odsc_recsys.simulator import (
     MovieLensUserEnv,
     UserModel,
     cascade_click_probabilities,
-    genre_affinity,
 )
-from odsc_recsys.simulator.estimation import calibrate_intercept
 
 # ---- fixtures -----------------------------------------------------------------------------
 
@@ -357,21 +355,6 @@ def test_render_ansi_names_the_slate():
 
 
 # ---- the user model ------------------------------------------------------------------------------
-
-
-def test_genre_affinity_by_hand():
-    theta = genre_affinity(np.array([[3.0, 1.0], [0.0, 0.0]]), np.array([0.5, 0.5]), 4.0)
-    # (3 + 2) / 8 = 0.625 and (1 + 2) / 8 = 0.375, over a base share of 0.5.
-    np.testing.assert_allclose(theta[0], np.log([1.25, 0.75]))
-    np.testing.assert_allclose(theta[1], [0.0, 0.0])
-    with pytest.raises(ValueError, match="smoothing"):
-        genre_affinity(np.ones((1, 2)), np.array([0.5, 0.5]), 0.0)
-
-
-def test_intercept_calibration_hits_the_target():
-    base = np.random.default_rng(0).normal(size=(30, 40))
-    b = calibrate_intercept(base, 0.1)
-    assert expit(b + base).mean() == pytest.approx(0.1, abs=1e-9)
 
 
 def test_user_model_from_synthetic_ratings(synthetic_model):

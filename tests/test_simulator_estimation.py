@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 from odsc_recsys.catalog import Catalog
-from odsc_recsys.simulator import UserModel
+from odsc_recsys.simulator import UserModel, genre_affinity
 from odsc_recsys.simulator.clicks import examination_probabilities
 from odsc_recsys.simulator.estimation import (
     auc,
@@ -77,6 +77,21 @@ def test_calibrated_intercept_rejects_impossible_targets():
     with pytest.raises(ValueError, match="target click share"):
         calibrate_intercept(np.zeros(3), 1.0)
     assert calibrate_intercept(np.zeros(3), 0.5) == 0.0  # logit(1/2) = 0 at once
+
+
+def test_intercept_calibration_hits_the_target():
+    base = np.random.default_rng(0).normal(size=(30, 40))
+    b = calibrate_intercept(base, 0.1)
+    assert expit(b + base).mean() == pytest.approx(0.1, abs=1e-9)
+
+
+def test_genre_affinity_by_hand():
+    theta = genre_affinity(np.array([[3.0, 1.0], [0.0, 0.0]]), np.array([0.5, 0.5]), 4.0)
+    # (3 + 2) / 8 = 0.625 and (1 + 2) / 8 = 0.375, over a base share of 0.5.
+    np.testing.assert_allclose(theta[0], np.log([1.25, 0.75]))
+    np.testing.assert_allclose(theta[1], [0.0, 0.0])
+    with pytest.raises(ValueError, match="smoothing"):
+        genre_affinity(np.ones((1, 2)), np.array([0.5, 0.5]), 0.0)
 
 
 def test_normalised_genres_sum_to_one_and_spread_a_movie_without_genres():

@@ -7,8 +7,8 @@ its parameters as fields of a ``@dataclass(repr=False, eq=False)``, whose genera
 (:meth:`~ClassicalRecommender.check_params`), and :meth:`~ClassicalRecommender.get_params`,
 :meth:`~ClassicalRecommender.set_params` and ``repr`` read them from the ``__init__``
 signature. The base class also validates histories, stores the training popularity (the
-fallback for an empty history) and provides the batched ``score_many`` and ``recommend_many``
-that the evaluation uses.
+fallback for an empty history) and provides the batched ``score_many`` that the protocol's
+``recommend_many`` ranks.
 
 The recency weighting that most models share lives in :mod:`~odsc_recsys.classical.recency`.
 """
@@ -22,15 +22,12 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from odsc_recsys import checks
-from odsc_recsys.protocol import Recommender, as_history, top_k_many
+from odsc_recsys.protocol import Recommender, as_history
 
 __all__ = ["ClassicalRecommender", "Histories", "history_list"]
 
 #: Training histories: ``user_id -> items`` (read in sorted user order) or a list of item lists.
 Histories = Mapping[int, Sequence[int]] | Sequence[Sequence[int]]
-
-#: Histories scored together by ``recommend_many`` (bounds the memory of the score matrix).
-_BATCH = 512
 
 _Model = TypeVar("_Model", bound="ClassicalRecommender")
 
@@ -128,10 +125,10 @@ class ClassicalRecommender(Recommender):
         self.popularity_ = counts
         return hists
 
-    def _require_fitted(self) -> np.ndarray:
+    def check_fitted(self) -> None:
+        """Raise ``RuntimeError`` before ``fit`` (the popularity fallback is set by fit)."""
         if self.popularity_ is None:
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() first")
-        return self.popularity_
 
     # ---- scoring --------------------------------------------------------------------------
 
@@ -140,10 +137,10 @@ class ClassicalRecommender(Recommender):
 
         An empty history falls back to training popularity.
         """
-        popularity = self._require_fitted()
+        self.check_fitted()
         hist = as_history(history, self.n_items)
         if hist.size == 0:
-            return popularity.copy()
+            return self.popularity_.copy()
         return self._score(hist)
 
     def _score(self, history: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
@@ -151,7 +148,8 @@ class ClassicalRecommender(Recommender):
 
     def score_many(self, histories: Sequence[Iterable[int]]) -> np.ndarray:
         """Scores for several histories, one row each; row ``j`` equals ``score(histories[j])``."""
-        popularity = self._require_fitted()
+        self.check_fitted()
+        popularity = self.popularity_
         hists = [as_history(h, self.n_items) for h in histories]
         out = np.empty((len(hists), self.n_items))
         full = [j for j, h in enumerate(hists) if h.size]
@@ -163,20 +161,3 @@ class ClassicalRecommender(Recommender):
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
         """Non-empty validated histories -> scores; models with a batched form override this."""
         return np.stack([self._score(h) for h in histories])
-
-    def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
-        """``recommend(h, k, exclude=h)`` for every history, scored in batches.
-
-        Returns an ``(n, k)`` array padded with ``-1`` where fewer than ``k`` items are
-        eligible. The lists are exactly those of :meth:`recommend`: :meth:`score_many` rows are
-        bit-identical to :meth:`score`, and :func:`odsc_recsys.protocol.top_k_many` is the
-        row-wise :func:`~odsc_recsys.protocol.top_k`.
-        """
-        self._require_fitted()
-        k = checks.count("k", k)
-        hists = [as_history(h, self.n_items) for h in histories]
-        out = np.full((len(hists), k), -1, dtype=np.int64)
-        for start in range(0, len(hists), _BATCH):
-            chunk = hists[start : start + _BATCH]
-            out[start : start + len(chunk)] = top_k_many(self.score_many(chunk), k, chunk)
-        return out

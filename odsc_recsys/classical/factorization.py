@@ -88,11 +88,12 @@ class MatrixFactorization(ClassicalRecommender):
         users = 0.01 * rng.standard_normal((x.shape[0], f))
         items = 0.01 * rng.standard_normal((self.n_items, f))
         xt = x.T.tocsr()
+        watched = x.toarray()  # dense once, for the loss of every sweep
         self.loss_history_: list[float] = []
         for _ in range(self.n_iterations):
             users = self._solve_all(x, items)
             items = self._solve_all(xt, users)
-            self.loss_history_.append(self._loss(x, users, items))
+            self.loss_history_.append(self._loss(watched, users, items))
         self.user_factors_, self.item_factors_ = users, items
         self.gram_ = items.T @ items
         return self
@@ -122,10 +123,9 @@ class MatrixFactorization(ClassicalRecommender):
         b = (1.0 + extra) @ y
         return np.linalg.solve(a, b)
 
-    def _loss(self, x: sp.csr_matrix, users: np.ndarray, items: np.ndarray) -> float:
-        """The weighted ALS objective (dense: fine at tutorial scale)."""
+    def _loss(self, p: np.ndarray, users: np.ndarray, items: np.ndarray) -> float:
+        """The weighted ALS objective for the dense 0/1 matrix ``p`` (fine at tutorial scale)."""
         pred = users @ items.T
-        p = x.toarray()
         c = 1.0 + self.confidence * p
         fit_term = float(np.sum(c * (p - pred) ** 2))
         return fit_term + self.reg * float(np.sum(users**2) + np.sum(items**2))
@@ -134,8 +134,7 @@ class MatrixFactorization(ClassicalRecommender):
         """User factor for any history: the same closed-form solve as in training."""
         hist = as_history(history, self.n_items)
         # One weight per distinct item: the most recent occurrence wins.
-        w = np.zeros(self.n_items)
-        w[hist] = recency.weights(hist.size, self.recency_decay)
+        w = recency.latest_weights(hist, self.n_items, self.recency_decay)
         idx = np.flatnonzero(w)
         return self._solve_one(self.gram_, self.item_factors_, idx, w[idx])
 

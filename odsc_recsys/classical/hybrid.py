@@ -22,13 +22,6 @@ def _minmax_rows(scores: np.ndarray) -> np.ndarray:
     return np.divide(scores - lo, span, out=np.zeros_like(scores, dtype=np.float64), where=span > 0)
 
 
-def _score_rows(model: Recommender, histories: list[np.ndarray]) -> np.ndarray:
-    """Scores of any Recommender for a batch; uses ``score_many`` when the model has it."""
-    if isinstance(model, ClassicalRecommender):
-        return model.score_many(histories)
-    return np.stack([np.asarray(model.score(h), dtype=np.float64) for h in histories])
-
-
 @dataclass(repr=False, eq=False)
 class Hybrid(ClassicalRecommender):
     """Weighted hybrid: a blend of content-based and collaborative scores.
@@ -107,5 +100,5 @@ class Hybrid(ClassicalRecommender):
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
         total = np.zeros((len(histories), self.n_items))
         for model, weight in self.components_:
-            total += weight * _minmax_rows(_score_rows(model, histories))
+            total += weight * _minmax_rows(model.score_many(histories))
         return total

@@ -60,7 +60,7 @@ class MarkovChain(ClassicalRecommender):
         counts = np.zeros((n, n))
         np.add.at(counts, (src, dst), 1.0)
         self.counts_ = counts
-        total = self.popularity_.sum() if self.popularity_ is not None else 0.0
+        total = self.popularity_.sum()
         pi = self.popularity_ / total if total > 0 else np.full(n, 1.0 / n)
         num = counts + self.smoothing * pi[None, :]
         den = counts.sum(axis=1, keepdims=True) + self.smoothing
@@ -69,10 +69,8 @@ class MarkovChain(ClassicalRecommender):
         return self
 
     def _score(self, history: np.ndarray) -> np.ndarray:
-        cols, vals = recency.entries(history, self.decay, self.n_last)
-        return recency.combine_rows(self.transition_, cols, vals)
+        # Only the last n_last movies (the state) are read.
+        return recency.score(self.transition_, history, self.decay, self.n_last)
 
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
-        # Only the last n_last movies (the state) are read.
-        weights = recency.matrix(histories, self.n_items, self.decay, self.n_last)
-        return np.asarray(weights @ self.transition_)
+        return recency.score_batch(self.transition_, histories, self.decay, self.n_last)

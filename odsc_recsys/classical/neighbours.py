@@ -95,9 +95,7 @@ class UserKNN(ClassicalRecommender):
     def similarities(self, history: Iterable[int]) -> np.ndarray:
         """Shrunk cosine similarity of this history to every training user (in fit order)."""
         hist = as_history(history, self.n_items)
-        q = np.zeros(self.n_items)
-        # Assigning oldest first lets a re-watched item keep its most recent weight.
-        q[hist] = recency.weights(hist.size, self.recency_decay)
+        q = recency.latest_weights(hist, self.n_items, self.recency_decay)
         present = (q > 0).astype(np.float64)
         dot = self.matrix_ @ q
         sims = _shrunk_cosine(dot, self.user_norms_, np.linalg.norm(q), 0.0)
@@ -153,12 +151,10 @@ class ItemKNN(ClassicalRecommender):
         return self
 
     def _score(self, history: np.ndarray) -> np.ndarray:
-        cols, vals = recency.entries(history, self.recency_decay)
-        return recency.combine_rows(self.similarity_, cols, vals)
+        return recency.score(self.similarity_, history, self.recency_decay)
 
     def _score_many(self, histories: list[np.ndarray]) -> np.ndarray:
-        weights = recency.matrix(histories, self.n_items, self.recency_decay)
-        return np.asarray(weights @ self.similarity_)
+        return recency.score_batch(self.similarity_, histories, self.recency_decay)
 
 
 def item_similarity(

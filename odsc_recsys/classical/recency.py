@@ -1,8 +1,11 @@
 """Recency weighting, shared by the classical models that read a history in order.
 
-The item ``t`` steps before the most recent one weighs ``decay ** t``. A single history is
-scored with :func:`entries` and :func:`combine_rows`, a batch with :func:`matrix` and one
-sparse product; both add the same terms in the same order, so they give bit-identical scores.
+The item ``t`` steps before the most recent one weighs ``decay ** t``. A model that scores a
+history as the recency-weighted sum of rows of an item x item matrix uses :func:`score` for one
+history and :func:`score_batch` for many: the first combines the rows of :func:`entries` with
+:func:`combine_rows`, the second multiplies :func:`matrix` by the item matrix; both add the same
+terms in the same order, so they give bit-identical scores. :func:`latest_weights` gives one
+weight per catalogue item instead.
 """
 
 from __future__ import annotations
@@ -12,12 +15,29 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["combine_rows", "entries", "matrix", "weights"]
+__all__ = [
+    "combine_rows",
+    "entries",
+    "latest_weights",
+    "matrix",
+    "score",
+    "score_batch",
+    "weights",
+]
 
 
 def weights(n: int, decay: float) -> np.ndarray:
     """Weights ``decay ** (steps before the most recent item)``, oldest first."""
     return decay ** np.arange(n - 1, -1, -1, dtype=np.float64)
+
+
+def latest_weights(history: np.ndarray, n_items: int, decay: float) -> np.ndarray:
+    """One weight per catalogue item: ``decay ** t`` for an item last seen ``t`` steps before
+    the most recent one, 0 for an item not in the history."""
+    out = np.zeros(n_items)
+    # Assigning oldest first lets a re-watched item keep its most recent weight.
+    out[history] = weights(history.size, decay)
+    return out
 
 
 def entries(
@@ -68,3 +88,22 @@ def combine_rows(matrix: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> np.n
     for j in range(1, cols.size):
         out += vals[j] * matrix[cols[j]]
     return out
+
+
+def score(
+    item_matrix: np.ndarray, history: np.ndarray, decay: float, n_last: int | None = None
+) -> np.ndarray:
+    """``sum_i w_i * item_matrix[i]`` over the (last ``n_last``) items ``i`` of a non-empty
+    history, ``w_i`` their summed recency weights (:func:`entries`)."""
+    return combine_rows(item_matrix, *entries(history, decay, n_last))
+
+
+def score_batch(
+    item_matrix: np.ndarray,
+    hists: Sequence[np.ndarray],
+    decay: float,
+    n_last: int | None = None,
+) -> np.ndarray:
+    """:func:`score` of every history, one row each, by one sparse product (bit-identical)."""
+    weighted = matrix(hists, item_matrix.shape[0], decay, n_last)
+    return np.asarray(weighted @ item_matrix)

@@ -24,8 +24,8 @@ from ..online import Agent, SessionStep
 from ..protocol import top_k
 from .models import DQNRecommender
 from .networks import q_values
-from .replay import states_of
-from .trainer import optimizer_state, polyak_update, step_function
+from .replay import ReplayBuffer, states_of
+from .trainer import next_target, training_step
 
 _q_of_state = jax.jit(lambda params, state: q_values(params, state[None])[0])
 
@@ -83,20 +83,10 @@ class QNetworkAgent(Agent):
         buffer_size = checks.positive_int("buffer_size", buffer_size)
         self.update_every = checks.positive_int("update_every", update_every)
         self.pad, self.learn_online, self.name = int(pad), bool(learn_online), name
-        self._step = step_function(
-            "dqn",
-            self.config.gamma,
-            self.config.double,
-            self.config.learning_rate,
-            self.config.negative_weight,
-        )
-        self._opt_state = optimizer_state(self.params, self.config.learning_rate)
-        self._states = np.zeros((buffer_size, 3), np.int32)
-        self._next_states = np.zeros((buffer_size, 3), np.int32)
+        self._step, self._opt_state = training_step("dqn", self.params, self.config)
+        # a ring buffer: the latest buffer_size steps, and the slate each one showed
+        self._replay = ReplayBuffer.empty(buffer_size)
         self._slates = np.full((buffer_size, k), -1, np.int64)
-        self._actions = np.full(buffer_size, -1, np.int32)
-        self._rewards = np.zeros(buffer_size, np.float32)
-        self._done = np.zeros(buffer_size, np.float32)
         self._size = self._next = 0
         self._replay_rng = np.random.default_rng(seed)
         self.steps = self.updates = 0
@@ -127,14 +117,12 @@ class QNetworkAgent(Agent):
         """Store the step in the replay buffer; every ``update_every`` steps, once a batch is
         stored, take one gradient step (:meth:`Agent.learn` calls this while learning)."""
         j = self._next
-        self._states[j] = self._state(step.observation)
-        self._next_states[j] = self._state(step.next_observation)
+        self._replay.put(j, self._state(step.observation), step.clicked, step.reward,
+                         self._state(step.next_observation), step.done)  # fmt: skip
         self._slates[j] = -1
         self._slates[j, : len(step.slate)] = step.slate
-        self._actions[j], self._rewards[j] = step.clicked, step.reward
-        self._done[j] = float(step.done)
-        self._next = (j + 1) % len(self._actions)
-        self._size = min(self._size + 1, len(self._actions))
+        self._next = (j + 1) % len(self._replay)
+        self._size = min(self._size + 1, len(self._replay))
         self.steps += 1
         if self._size < self.batch_size or self.steps % self.update_every:
             return
@@ -146,18 +134,8 @@ class QNetworkAgent(Agent):
         cols = self._slates[index].ravel()
         keep = cols >= 0
         mask[rows[keep], cols[keep]] = 1.0
-        batch = {
-            "states": self._states[index],
-            "actions": self._actions[index],
-            "rewards": self._rewards[index],
-            "next_states": self._next_states[index],
-            "done": self._done[index],
-            "mask": mask,
-        }
+        batch = {**self._replay.batch(index), "mask": mask}
         self.params, self._opt_state, _ = self._step(self.params, self.target, self._opt_state,
                                                      batch)  # fmt: skip
         self.updates += 1
-        if self.config.target_update == "polyak":
-            self.target = polyak_update(self.target, self.params, self.config.tau)
-        elif self.updates % self.config.target_every == 0:
-            self.target = self.params
+        self.target = next_target(self.target, self.params, self.updates, self.config)

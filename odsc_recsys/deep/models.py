@@ -27,8 +27,8 @@ import pandas as pd
 
 from .. import checks
 from ..atomic import atomic_savez
-from ..protocol import Recommender, as_history, top_k_many
-from ..sessions import Transitions
+from ..protocol import Recommender, as_history
+from ..sessions import WINDOW, Transitions
 from . import networks
 from .config import KINDS, NetConfig
 from .replay import ReplayBuffer, states_of
@@ -73,9 +73,14 @@ class QNetworkRecommender(Recommender):
         self.params: networks.Params | None = None
         self.n_items = 0
         self.item_ids: np.ndarray | None = None
-        self.curve = pd.DataFrame()
         self.best_epoch = 0
         self.fit_result: FitResult | None = None
+
+    @property
+    def curve(self) -> pd.DataFrame:
+        """The learning curve of :meth:`fit`, one row per epoch (``fit_result.curve``); empty
+        before ``fit`` and for a loaded model (a file keeps only ``best_epoch``)."""
+        return self.fit_result.curve if self.fit_result is not None else pd.DataFrame()
 
     # -- training ---------------------------------------------------------------------------
 
@@ -125,7 +130,7 @@ class QNetworkRecommender(Recommender):
                      progress, desc=self.name)  # fmt: skip
         self.params, self.n_items = result.params, n_items
         self.item_ids = None if item_ids is None else np.asarray(item_ids, dtype=np.int64)
-        self.curve, self.best_epoch, self.fit_result = result.curve, result.best_epoch, result
+        self.best_epoch, self.fit_result = result.best_epoch, result
         return self
 
     # -- scoring ----------------------------------------------------------------------------
@@ -136,12 +141,16 @@ class QNetworkRecommender(Recommender):
             raise RuntimeError(f"{self.name} is not fitted yet: call fit(...) (or load a file)")
         return self.params
 
+    def check_fitted(self) -> None:
+        """Raise ``RuntimeError`` before ``fit`` (or :func:`load_network`)."""
+        self.fitted_params()
+
     def score_states(self, states: np.ndarray) -> np.ndarray:
         """Scores of every movie for a batch of ``(n, 3)`` states (padding ``n_items``)."""
         params = self.fitted_params()
         states = np.asarray(states)
-        if states.ndim != 2 or states.shape[1] != networks.STATE_LEN:
-            raise ValueError(f"states must have shape (n, 3), got {states.shape}")
+        if states.ndim != 2 or states.shape[1] != WINDOW:
+            raise ValueError(f"states must have shape (n, {WINDOW}), got {states.shape}")
         if states.size and (states.min() < 0 or states.max() > self.n_items):
             bad = states[(states < 0) | (states > self.n_items)][0]
             raise ValueError(
@@ -151,29 +160,19 @@ class QNetworkRecommender(Recommender):
         scorer = _SCORERS[self.head]
         return score_in_blocks(lambda s: scorer(params, s), states.astype(np.int32))
 
-    def recommend(
-        self, history: Iterable[int], k: int = 10, exclude: Iterable[int] | None = None
-    ) -> np.ndarray:
-        """Up to ``k`` movies after this history, best first (see
-        :meth:`~odsc_recsys.protocol.Recommender.recommend`)."""
-        self.fitted_params()
-        return super().recommend(history, k, exclude)
-
     def score(self, history: Iterable[int]) -> np.ndarray:
         """One score per movie (higher is better) after this history; only its last 3 count."""
-        self.fitted_params()
-        hist = as_history(history, self.n_items)
-        return self.score_states(states_of([hist], self.n_items))[0].astype(np.float64)
+        return self.score_many([history])[0]
 
-    def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
-        """Lists for many histories in one batched pass (equal to looping :meth:`recommend`)."""
+    def score_many(self, histories: Sequence[Iterable[int]]) -> np.ndarray:
+        """Float64 scores of many histories in one batched pass; row ``j`` equals
+        ``score(histories[j])`` (:func:`~.trainer.score_in_blocks` pads every call to one
+        shape, so a state scores the same alone or among thousands)."""
         self.fitted_params()
-        k = checks.count("k", k)
         hists = [as_history(h, self.n_items) for h in histories]
         if not hists:
-            return np.zeros((0, k), dtype=np.int64)
-        scores = self.score_states(states_of(hists, self.n_items))
-        return top_k_many(scores, k, hists)
+            return np.zeros((0, self.n_items))
+        return self.score_states(states_of(hists, self.n_items)).astype(np.float64)
 
     def check_catalog(self, item_ids: Sequence[int], source: str | None = None) -> None:
         """Raise ``ValueError`` unless the network was trained on exactly this catalogue
@@ -270,7 +269,7 @@ class SQNRecommender(QNetworkRecommender):
     def with_head(self, head: str, name: str | None = None) -> SQNRecommender:
         """The same trained network, scoring with ``head``."""
         view = SQNRecommender(self.config, name, head)
-        for attr in ("params", "n_items", "item_ids", "curve", "best_epoch", "fit_result"):
+        for attr in ("params", "n_items", "item_ids", "best_epoch", "fit_result"):
             setattr(view, attr, getattr(self, attr))
         return view
 

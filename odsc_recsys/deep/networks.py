@@ -26,10 +26,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..sessions import WINDOW
 from .config import NetConfig
 
-#: A state is this many movies (the paper's window).
-STATE_LEN = 3
+#: A state is this many movies: the sessions' window (the paper's three).
+STATE_LEN = WINDOW
 
 Params = dict[str, dict[str, jax.Array] | jax.Array]
 
@@ -64,7 +65,7 @@ def init_params(
     k_embed, k_hidden, k_q, k_v, k_y = jax.random.split(key, 5)
     params: Params = {
         "embed": 0.1 * jax.random.normal(k_embed, (n_items + 1, config.embed_dim), jnp.float32),
-        "hidden": _dense(k_hidden, STATE_LEN * config.embed_dim, config.hidden),
+        "hidden": _dense(k_hidden, WINDOW * config.embed_dim, config.hidden),
     }
     if "q" in heads:
         params["q"] = _dense(k_q, config.hidden, n_items)

@@ -6,7 +6,9 @@ next state ``s' = (m2, m3, a)``. The last transition of a user's history in the 
 terminal (``done``): nothing follows it to bootstrap from.
 
 Minibatches are drawn from the shuffled buffer, so consecutive steps of one user do not sit in
-one batch: the correlation that replay exists to break (Mnih et al. 2015).
+one batch: the correlation that replay exists to break (Mnih et al. 2015). The online agent
+(:mod:`.agent`) keeps the same arrays as a ring buffer: :meth:`ReplayBuffer.empty`, then
+:meth:`ReplayBuffer.put` one step at a time.
 """
 
 from __future__ import annotations
@@ -16,18 +18,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sessions import ParallelArrays, Transitions
-from .networks import STATE_LEN
+from ..sessions import WINDOW, ParallelArrays, Transitions
 
 
 def states_of(histories: list[np.ndarray] | np.ndarray, n_items: int) -> np.ndarray:
     """The state of each history: its last three movies, oldest first, padded at the front
     with ``n_items`` ("no movie yet") when shorter. ``(n, 3)`` int32."""
-    out = np.full((len(histories), STATE_LEN), n_items, dtype=np.int32)
+    out = np.full((len(histories), WINDOW), n_items, dtype=np.int32)
     for j, h in enumerate(histories):
-        tail = np.asarray(h)[-STATE_LEN:]
+        tail = np.asarray(h)[-WINDOW:]
         if tail.size:
-            out[j, STATE_LEN - tail.size :] = tail
+            out[j, WINDOW - tail.size :] = tail
     return out
 
 
@@ -68,8 +69,8 @@ class ReplayBuffer(ParallelArrays):
         actions = np.asarray(transitions.targets)
         if len(actions) == 0:
             raise ValueError("the replay buffer needs at least one transition, got none")
-        if states.ndim != 2 or states.shape[1] != STATE_LEN:
-            raise ValueError(f"states must have shape (n, {STATE_LEN}), got {states.shape}")
+        if states.ndim != 2 or states.shape[1] != WINDOW:
+            raise ValueError(f"states must have shape (n, {WINDOW}), got {states.shape}")
         for name, arr in (("state", states), ("action", actions)):
             bad = arr[(arr < 0) | (arr >= n_items)]
             if bad.size:
@@ -89,6 +90,30 @@ class ReplayBuffer(ParallelArrays):
             next_states=next_states.astype(np.int32),
             done=done,
         )
+
+    @classmethod
+    def empty(cls, size: int) -> ReplayBuffer:
+        """``size`` blank rows (action ``-1``), to be filled in place with :meth:`put`."""
+        return cls(
+            states=np.zeros((size, WINDOW), np.int32),
+            actions=np.full(size, -1, np.int32),
+            rewards=np.zeros(size, np.float32),
+            next_states=np.zeros((size, WINDOW), np.int32),
+            done=np.zeros(size, np.float32),
+        )
+
+    def put(
+        self,
+        row: int,
+        state: np.ndarray,
+        action: int,
+        reward: float,
+        next_state: np.ndarray,
+        done: bool,
+    ) -> None:
+        """Overwrite row ``row`` with one step (the arrays are written in place)."""
+        self.states[row], self.next_states[row] = state, next_state
+        self.actions[row], self.rewards[row], self.done[row] = action, reward, float(done)
 
     def batch(self, index: np.ndarray) -> dict[str, np.ndarray]:
         """The rows ``index`` as a batch dict (see :mod:`.losses`)."""

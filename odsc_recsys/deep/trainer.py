@@ -79,6 +79,29 @@ def optimizer_state(params: Params, learning_rate: float) -> optax.OptState:
 polyak_update = jax.jit(losses.polyak)
 
 
+def training_step(kind: str, params: Params, config: NetConfig) -> tuple[Callable, optax.OptState]:
+    """The compiled :func:`step_function` of this kind and configuration, and Adam's initial
+    state for ``params``: what both the offline loop and the online agent start from."""
+    step = step_function(
+        kind, config.gamma, config.double, config.learning_rate, config.negative_weight
+    )
+    return step, optimizer_state(params, config.learning_rate)
+
+
+def next_target(target: Params, params: Params, n_steps: int, config: NetConfig) -> Params:
+    """The target network after gradient step number ``n_steps`` (counted from 1).
+
+    With ``config.target_update == "polyak"`` it moves a fraction ``tau`` towards ``params``
+    after every step; otherwise it becomes ``params`` every ``target_every`` steps and is
+    returned unchanged in between.
+    """
+    if config.target_update == "polyak":
+        return polyak_update(target, params, config.tau)
+    if n_steps % config.target_every == 0:
+        return params  # arrays are immutable: this is a copy
+    return target
+
+
 def score_in_blocks(score: Callable[[jax.Array], jax.Array], states: np.ndarray) -> np.ndarray:
     """``score(states)`` over many states, in padded blocks of :data:`SCORE_BLOCK`, as one
     float32 numpy array."""
@@ -205,10 +228,7 @@ def fit(
     progress : bool
         A progress bar over epochs that shows the validation hit rate.
     """
-    step = step_function(
-        kind, config.gamma, config.double, config.learning_rate, config.negative_weight
-    )
-    opt_state = optimizer_state(params, config.learning_rate)
+    step, opt_state = training_step(kind, params, config)
     target = params
     epochs = range(1, config.max_epochs + 1)
     bar = None
@@ -225,10 +245,7 @@ def fit(
             params, opt_state, loss = step(params, target, opt_state, buffer.batch(index))
             epoch_losses.append(loss)  # read once per epoch: no sync after every step
             n_steps += 1
-            if config.target_update == "polyak":
-                target = polyak_update(target, params, config.tau)
-            elif n_steps % config.target_every == 0:
-                target = params  # arrays are immutable: this is a copy
+            target = next_target(target, params, n_steps, config)
         row = {"epoch": epoch, "loss": float(np.mean(jax.device_get(epoch_losses)))}
         if validator is not None:
             row.update(validator(functools.partial(score, params)))

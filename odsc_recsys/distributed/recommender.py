@@ -41,8 +41,11 @@ class DistributedPolicy(QTablePolicy):
     def __init__(self, tables: DistributedQTables, name: str = "distributed q-tables") -> None:
         # QTablePolicy needs of its tables only n_items and score(state), which the driver has
         super().__init__(tables, name)  # type: ignore[arg-type]
-        #: The driver the lists come from.
-        self.driver = tables
+
+    @property
+    def driver(self) -> DistributedQTables:
+        """The driver the lists come from (``tables``, typed as what it is)."""
+        return self.tables  # type: ignore[return-value]
 
     def recommend(
         self, history: Iterable[int], k: int = 10, exclude: Iterable[int] | None = None

@@ -18,8 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..protocol import top_k_many
-from ..qtables import HISTORY_LENGTH, GenreLayout, td_target
+from ..qtables import HISTORY_LENGTH, GenreLayout, policy, td_target
 from .messages import Reads, Updates
 
 __all__ = [
@@ -28,7 +27,6 @@ __all__ = [
     "RoundLists",
     "RowBank",
     "build_lists",
-    "explore_rows",
     "future_values",
     "plan_reads",
     "prepare",
@@ -69,7 +67,7 @@ def prepare(
     sub = layout.substate_ids_batch(states)
     future = layout.future_ids_batch(states, targets)
     return Prepared(states, targets, sub, shard_of_ids(layout, owner, sub), future,
-                    owner[layout.genre_of_ids(future[:, 0])])  # fmt: skip
+                    shard_of_ids(layout, owner, future[:, 0]))  # fmt: skip
 
 
 def plan_reads(
@@ -137,51 +135,6 @@ class RowBank:
         return merged
 
 
-def explore_rows(
-    greedy: np.ndarray, states: np.ndarray, u: np.ndarray, n_items: int, epsilon: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Epsilon-greedy lists from greedy orders ``(n, k)`` and uniforms ``u`` ``(n, 2k)``.
-
-    GenreQTables's rule, slot by slot for all lists at once: slot ``p`` explores when
-    ``u[p] < epsilon`` and takes the ``floor(u[k + p] * n_free)``-th (in catalogue order) movie
-    that is neither in the state nor already listed; otherwise it takes the best greedy movie
-    not yet listed. Returns the lists and the mask of explored slots.
-    """
-    n, k = greedy.shape
-    explore = u[:, :k] < epsilon
-    picks = u[:, k:]
-    width = states.shape[1]
-    # Each list's blocked movies, kept sorted; unused places hold a sentinel above any index.
-    blocked = np.full((n, width + k), np.iinfo(np.int64).max, dtype=np.int64)
-    blocked[:, :width] = np.sort(states, axis=1)
-    chosen = np.empty((n, k), dtype=np.int64)
-    cursor = np.zeros(n, dtype=np.int64)
-    rows = np.arange(n)
-    for p in range(k):
-        n_blocked = width + p
-        n_free = n_items - n_blocked
-        # Exploring: the r-th free movie. Walk the sorted blocked movies, stepping over each
-        # one at or below the candidate (a blocked movie above it cannot matter any more).
-        item = np.minimum((picks[:, p] * n_free).astype(np.int64), n_free - 1)
-        for col in range(n_blocked):
-            item += blocked[:, col] <= item
-        # Greedy: the next greedy movie that no exploring slot has taken already.
-        greedy_slot = ~explore[:, p]
-        cur = cursor.copy()
-        cand = greedy[rows, np.minimum(cur, k - 1)]
-        need = greedy_slot & (chosen[:, :p] == cand[:, None]).any(axis=1)
-        while need.any():
-            cur[need] += 1
-            cand[need] = greedy[rows[need], np.minimum(cur[need], k - 1)]
-            need = greedy_slot & (chosen[:, :p] == cand[:, None]).any(axis=1)
-        item = np.where(greedy_slot, cand, item)
-        cursor = np.where(greedy_slot, cur + 1, cursor)
-        chosen[:, p] = item
-        blocked[:, n_blocked] = item
-        blocked[:, : n_blocked + 1].sort(axis=1)
-    return chosen, explore
-
-
 class RoundLists(NamedTuple):
     """The lists of a round, with the watched movie appended where the list missed it."""
 
@@ -203,35 +156,30 @@ def build_lists(
 ) -> RoundLists:
     """The round's epsilon-greedy lists from the rows read at its start.
 
-    Greedy top-k of the merged rows with the state's movies blocked, then the exploratory
-    slots with the driver's one ``rng``: ``2k`` draws per list in transition order (drawn for a
-    block of lists at once, which gives the same numbers). The talk's rule then appends the
-    watched movie to each list that missed it.
+    Each transition's merged row goes through :func:`~odsc_recsys.qtables.policy.choose`, in
+    transition order with the driver's one ``rng`` (``2k`` draws per list), as
+    :func:`~odsc_recsys.qtables.replay_train` does. The talk's rule then appends the watched
+    movie to each list that missed it.
     """
-    n, n_items = len(clicked), bank.n_items
-    kk = min(k, n_items - states.shape[1])
-    explores = rng is not None and epsilon > 0.0 and kk > 0
-    parts, lengths = [], []
-    hits = explored = 0
-    for c in range(0, n, CHUNK):  # chunks bound the memory of the merged rows
-        d = min(c + CHUNK, n)
-        merged = bank.merged(sub[c:d])
-        merged[np.arange(d - c)[:, None], states[c:d]] = -np.inf
-        chosen = top_k_many(merged, kk)
-        if explores:
-            u = rng.random((d - c, 2 * kk))  # type: ignore[union-attr]
-            chosen, explore = explore_rows(chosen, states[c:d], u, n_items, epsilon)
-            explored += int(explore.sum())
-        hit = (chosen == clicked[c:d, None]).any(axis=1)
-        hits += int(hit.sum())
-        with_clicked = np.concatenate([chosen, clicked[c:d, None]], axis=1)
-        keep = np.ones(with_clicked.shape, dtype=bool)
-        keep[:, -1] = ~hit
-        parts.append(with_clicked[keep])  # row-major: each list, in order
-        lengths.append(kk + (~hit).astype(np.int64))
-    actions = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    length = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    return RoundLists(actions, length, hits, explored, kk * n)
+    parts: list[int] = []
+    lengths = np.empty(len(clicked), dtype=np.int64)
+    hits = explored = listed = 0
+    for c in range(0, len(clicked), CHUNK):  # chunks bound the memory of the merged rows
+        merged = bank.merged(sub[c : c + CHUNK])  # a fresh array: choose may overwrite a row
+        for j, (items, target) in enumerate(
+            zip(states[c : c + CHUNK].tolist(), clicked[c : c + CHUNK].tolist(), strict=True)
+        ):
+            chosen, explore = policy.choose(merged[j], items, k, epsilon, rng)
+            listed += len(chosen)
+            if explore is not None:
+                explored += sum(explore)
+            if target in chosen:
+                hits += 1
+            else:
+                chosen.append(target)  # the movie the user really watched is always updated
+            parts.extend(chosen)
+            lengths[c + j] = len(chosen)
+    return RoundLists(np.array(parts, dtype=np.int64), lengths, hits, explored, listed)
 
 
 def round_targets(

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..qtables.storage import DenseStore, make_store
-from ..qtables.update import td_step
+from ..qtables.storage import make_store
+from ..qtables.update import td_step, td_write
 from . import checkpoints
 from .messages import Reads, Updates
 
@@ -77,15 +77,13 @@ class QTableShard:
     ) -> None:
         self.genres = tuple(int(g) for g in genres)
         self.offsets = np.asarray(offsets, dtype=np.int64)
-        self.n_items = int(n_items)
         self.alpha = float(alpha)
-        self.dtype = np.dtype(dtype)
         self.checkpoint_dir = checkpoint_dir
         # Store tables are addressed by genre code; the tables of other shards have no rows.
         sizes = np.diff(self.offsets)
-        self.n_rows = [int(sizes[g]) if g in self.genres else 0 for g in range(len(sizes))]
-        self.store = make_store(storage, self.n_rows, self.n_items, self.dtype)
-        self._base = np.concatenate(([0], np.cumsum(self.n_rows))).astype(np.int64)
+        n_rows = [int(sizes[g]) if g in self.genres else 0 for g in range(len(sizes))]
+        self.store = make_store(storage, n_rows, int(n_items), dtype)
+        self._base = np.concatenate(([0], np.cumsum(n_rows))).astype(np.int64)
         #: The last round whose updates this shard applied.
         self.applied_round = 0
         if restore_round > 0:
@@ -143,7 +141,7 @@ class QTableShard:
                 "the rounds in between must be replayed first"
             )
         if updates is not None and len(updates.ids):
-            if isinstance(self.store, DenseStore) and self.store.flat() is not None:
+            if self.store.flat() is not None:
                 self._apply_in_waves(updates)
             else:
                 self._apply_in_order(updates)
@@ -155,11 +153,8 @@ class QTableShard:
         offsets = updates.offsets.tolist()
         entries = zip(genres.tolist(), rows.tolist(), updates.entry_tx.tolist(), strict=True)
         for g, r, t in entries:
-            cols = updates.actions[offsets[t] : offsets[t + 1]]
-            target = updates.targets[offsets[t] : offsets[t + 1]]
-            row = self.store.writable_row(g, r)
-            # td_step on arrays: float64 arithmetic, cast to the table dtype on assignment
-            row[cols] = td_step(row[cols], target, self.alpha)  # type: ignore[arg-type]
+            span = slice(offsets[t], offsets[t + 1])
+            td_write(self.store, g, r, updates.actions[span], updates.targets[span], self.alpha)
 
     def _apply_in_waves(self, updates: Updates) -> None:
         """The same updates on the dense tables, vectorised in :func:`update_waves`: a wave's
@@ -195,13 +190,13 @@ class QTableShard:
         return out
 
     def _read_rows(self, ids: np.ndarray) -> np.ndarray:
-        out = np.empty((len(ids), self.n_items), dtype=self.dtype)
+        out = np.empty((len(ids), self.store.n_cols), dtype=self.store.dtype)
         for g, sel, rows in self._by_table(ids):
             out[sel] = self.store.read_rows(g, rows)
         return out
 
     def _row_max(self, ids: np.ndarray) -> np.ndarray:
-        out = np.empty(len(ids), dtype=self.dtype)
+        out = np.empty(len(ids), dtype=self.store.dtype)
         for g, sel, rows in self._by_table(ids):
             out[sel] = self.store.read_rows(g, rows).max(axis=1)
         return out
@@ -226,11 +221,12 @@ class QTableShard:
     def _restore(self, round_: int) -> None:
         if self.checkpoint_dir is None:
             raise RuntimeError("cannot restore a shard without checkpoint_dir")
+        store = self.store
         for g in self.genres:
             rows, values = checkpoints.load_table(
-                self.checkpoint_dir, round_, g, self.n_rows[g], self.n_items, self.dtype
+                self.checkpoint_dir, round_, g, store.n_rows[g], store.n_cols, store.dtype
             )
-            self.store.write_rows(g, rows, values)
+            store.write_rows(g, rows, values)
         self.applied_round = round_
 
     # ---- inspection -----------------------------------------------------------------------
@@ -248,7 +244,7 @@ class QTableShard:
         """Owned genres, rows, memory, last applied round and the process id."""
         return {
             "genres": self.genres,
-            "rows": int(sum(self.n_rows)),
+            "rows": int(sum(self.store.n_rows)),
             "nbytes": int(self.store.nbytes),
             "applied_round": self.applied_round,
             "pid": os.getpid(),

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import checks
 from ..metrics import evaluate
-from ..qtables import GenreQTables
+from ..qtables import GenreQTables, replay_train_fast
 from .config import ClusterConfig
 from .driver import DistributedQTables
 
@@ -83,8 +83,6 @@ def _one_run(
     hyper: dict[str, float],
 ) -> tuple[dict[str, Any], pd.DataFrame]:  # fmt: skip
     """One epoch with round size ``b``, timed, and the test metrics of its greedy policy."""
-    from ..qtables import replay_train_fast  # numba only when a sweep runs
-
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     if b == 1:

@@ -73,7 +73,7 @@ class ShardPool:
         from distributed import Client, LocalCluster
 
         config = self.config
-        if config.address is None:
+        if config.starts_cluster:
             dashboard = config.dashboard_address
             self.cluster = LocalCluster(
                 n_workers=config.n_workers,
@@ -176,17 +176,27 @@ class ShardPool:
         self.shard_workers[s] = worker
 
     def _choose_worker(self, s: int, wait: float, avoid: str | None = None) -> str:
-        """A worker for shard ``s``: one that hosts none of our shards if possible (waiting up
-        to ``wait`` seconds for a replacement to join), else the least loaded."""
+        """A worker for shard ``s``: one other than ``avoid`` that hosts none of our shards if
+        possible (waiting up to ``wait`` seconds for a replacement to join), else the least
+        loaded other one, else ``avoid`` itself if it is still alive. Raises ``ShardLost``
+        when no worker is left."""
         deadline = time.monotonic() + wait
         while True:
-            workers = [w for w in self.workers() if w != avoid]
+            alive = self.workers()
+            workers = [w for w in alive if w != avoid]
             used = [w for i, w in enumerate(self.shard_workers) if i != s and w is not None]
             free = [w for w in workers if w not in used]
             if free:
                 return free[0]
-            if time.monotonic() >= deadline and workers:
-                return min(workers, key=lambda w: (used.count(w), w))
+            if time.monotonic() >= deadline:
+                if workers:
+                    return min(workers, key=lambda w: (used.count(w), w))
+                if avoid is not None and avoid in alive:
+                    return avoid
+                raise ShardLost(
+                    f"no live worker to place shard {s} on: the cluster has no workers "
+                    f"left and none joined within {wait:g} s"
+                )
             time.sleep(0.1)
 
     def rebuild(
@@ -199,7 +209,8 @@ class ShardPool:
         lost = self.shard_workers[s]
         self._futures[s] = self._actors[s] = None
         self.shard_workers[s] = None
-        self.place(s, restore_round, wait=30.0 if self.cluster is not None else 5.0, avoid=lost)
+        wait = 30.0 if self.config.starts_cluster else 5.0
+        self.place(s, restore_round, wait=wait, avoid=lost)
         if batches:
             handle = self._actors[s].replay(list(batches))
             self._receive(s, handle, time.monotonic() + self.config.call_timeout)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,6 +69,18 @@ class NotQuite(Exception):
     """Raised inside a judge to answer ``Not quite: <hint>`` at once."""
 
 
+class NotAttempted(Exception):
+    """Raised by a judge when the learner's function still returns the blank (``...`` or
+    ``None``); :func:`check` answers "Not attempted yet"."""
+
+
+def answered(value: Any) -> Any:
+    """``value``, or :class:`NotAttempted` when it is a blank (``...`` or ``None``)."""
+    if is_blank(value):
+        raise NotAttempted
+    return value
+
+
 def as_number(value: Any, hint: str = "return one number") -> float:
     """``value`` as a float, or :class:`NotQuite` with ``"<hint>, got <value>"``."""
     try:
@@ -99,6 +111,16 @@ def as_vector(value: Any, size: int, numbers_hint: str, size_hint: str) -> np.nd
     if array.shape != (size,):
         raise NotQuite(f"{size_hint}, got {array.size}")
     return array
+
+
+def first_slip(got: Any, slips: Mapping[str, Any], otherwise: str, atol: float = 1e-8) -> str:
+    """The hint of the first known mistake whose result ``got`` matches, else ``otherwise``.
+
+    ``slips`` maps each hint to what that mistake returns; a match is ``np.allclose`` with
+    this ``atol`` (and numpy's default relative tolerance).
+    """
+    matches = (hint for hint, slip in slips.items() if np.allclose(got, slip, atol=atol))
+    return next(matches, otherwise)
 
 
 def is_blank(answer: Any) -> bool:
@@ -189,6 +211,8 @@ def check(key: str, answer: Any) -> Verdict:
         return wrong(f"pass your function itself, got {type(answer).__name__}")
     try:
         return entry.judge(answer)
+    except NotAttempted:
+        return not_attempted()
     except NotQuite as hint:
         return wrong(str(hint))
     except Exception as err:  # the learner's code may raise anything; answer, never crash

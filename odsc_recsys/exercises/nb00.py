@@ -19,7 +19,7 @@ import numpy as np
 
 from ..catalog import Catalog
 from ..sessions import make_transitions
-from . import Verdict, as_number, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, answered, as_number, correct, exercise, first_slip, wrong
 
 # --- 00.transitions ----------------------------------------------------------------------------
 
@@ -46,9 +46,7 @@ def _as_pairs(got: object) -> list[tuple[tuple[int, ...], int]]:
 def check_transitions(func: Callable[..., object]) -> Verdict:
     """Every window of ``window`` consecutive movies, paired with the movie that follows it."""
     for history, window in _histories():
-        got = func(history.copy(), window)
-        if is_blank(got):
-            return not_attempted()
+        got = answered(func(history.copy(), window))
         try:
             pairs = _as_pairs(got)
         except (TypeError, ValueError):
@@ -99,9 +97,7 @@ def _reference_share(popularity: np.ndarray, n: int) -> float:
 def check_top_share(func: Callable[[np.ndarray, int], float]) -> Verdict:
     """Sort the counts in decreasing order, add up the first ``n``, divide by all ratings."""
     for popularity, n in _popularities():
-        got = func(popularity.copy(), n)
-        if is_blank(got):
-            return not_attempted()
+        got = answered(func(popularity.copy(), n))
         value = as_number(got, "return one number (a share between 0 and 1)")
         want = _reference_share(popularity, n)
         if np.isclose(value, want, atol=1e-9):
@@ -113,9 +109,10 @@ def check_top_share(func: Callable[[np.ndarray, int], float]) -> Verdict:
             "that is a count of ratings: divide by the total number of ratings": want * total,
             "that is a percentage: return a share between 0 and 1": 100 * want,
         }  # fmt: skip
-        hint = next((h for h, v in slips.items() if np.isclose(value, v)), None)
-        hint = (
-            hint or "sort the counts from most to least rated, add the first n, divide by the total"
+        hint = first_slip(
+            value,
+            slips,
+            "sort the counts from most to least rated, add the first n, divide by the total",
         )
         return wrong(f"for {len(popularity)} movies and n={n} you returned {value:.4g}; {hint}.")
     return correct("the n most-rated movies' ratings over all ratings.")

@@ -23,7 +23,7 @@ from ..classical import MarkovChain, Popularity
 from ..metrics import hit_rate_at_k, recommend_all
 from ..protocol import Recommender
 from ..sessions import Transitions, make_transitions
-from . import Verdict, as_number, correct, digest, exercise, is_blank, not_attempted, wrong
+from . import Verdict, answered, as_number, correct, digest, exercise, first_slip, wrong
 
 # --- 01.hit_rate ---------------------------------------------------------------------------------
 
@@ -68,9 +68,7 @@ def check_hit_rate(func: Callable[..., Any]) -> Verdict:
     histories, trans, models = _world()
     for model in models:
         for k in (10, 3):
-            got = func(model, trans, histories, k)
-            if is_blank(got):
-                return not_attempted()
+            got = answered(func(model, trans, histories, k))
             value = as_number(got, "return one number, the share of hits")
             want = hit_rate_at_k(recommend_all(model, trans, k, histories), trans.targets, k)
             if np.isclose(value, want):
@@ -81,9 +79,12 @@ def check_hit_rate(func: Callable[..., Any]) -> Verdict:
                 slips[f"use the k you are given (here {k}), not 10"] = hit_rate_at_k(
                     recommend_all(model, trans, 10, histories), trans.targets, 10
                 )
-            hint = next((h for h, v in slips.items() if np.isclose(value, v)), None)
-            hint = hint or ("for each transition ask model.recommend(history, k, exclude=history) "
-                            "with history = histories[user][:position], then average the hits")  # fmt: skip
+            hint = first_slip(
+                value,
+                slips,
+                "for each transition ask model.recommend(history, k, exclude=history) "
+                "with history = histories[user][:position], then average the hits",
+            )
             return wrong(f"with {model.name} and k={k} you returned {value:.4f}; {hint}.")
     return correct("the history before each target in, the target never shown, hits averaged.")
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..limits import popularity_bias, top_items
 from ..metrics import PAD
-from . import Verdict, as_number, correct, digest, exercise, is_blank, not_attempted, wrong
+from . import Verdict, answered, as_number, correct, digest, exercise, first_slip, wrong
 
 # --- 02.slot_share -------------------------------------------------------------------------------
 
@@ -49,9 +49,7 @@ def check_slot_share(func: Callable[[np.ndarray, np.ndarray], float]) -> Verdict
     """Count the filled slots holding a top movie, divide by the filled slots (-1 is empty)."""
     for lists, popularity, frac in _cases():
         top = top_items(popularity, frac)
-        got = func(lists.copy(), top.copy())
-        if is_blank(got):
-            return not_attempted()
+        got = answered(func(lists.copy(), top.copy()))
         value = as_number(got, "return one number (a share between 0 and 1)")
         want = _reference(lists, popularity, frac)
         if np.isclose(value, want):
@@ -65,8 +63,9 @@ def check_slot_share(func: Callable[[np.ndarray, np.ndarray], float]) -> Verdict
             "pool the slots of all lists; a mean of per-list shares over-weights short lists": per_list,
             "return the share of slots, not their number": top[lists[filled]].sum(),
         }  # fmt: skip
-        hint = next((h for h, v in slips.items() if np.isclose(value, v)), None)
-        hint = hint or "keep the filled slots (lists != -1), look each movie up in top, average"
+        hint = first_slip(
+            value, slips, "keep the filled slots (lists != -1), look each movie up in top, average"
+        )
         return wrong(
             f"for {lists.shape[0]} lists of {lists.shape[1]} you returned {value:.4f}; {hint}."
         )

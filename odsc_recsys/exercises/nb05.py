@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..state_space import dense_table_bytes, n_combinations, n_permutations, rank_combination
-from . import Verdict, as_integer, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, answered, as_integer, correct, exercise, wrong
 
 N_ITEMS = 627  # the tutorial's catalogue
 
@@ -70,14 +70,9 @@ def _lex_rank(items: list[int]) -> int:
 def rank(func: Callable[[list[int]], int]) -> Verdict:
     """The combinatorial number system: a set's row, computed without a list of combinations."""
     for items in _cases():
-        got = func(list(items))
-        if is_blank(got):
-            return not_attempted()
+        got = answered(func(list(items)))
         want = rank_combination(items)
-        try:
-            value = int(got)  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            return wrong(f"return one whole number, got {got!r}")
+        value = as_integer(got, "return one whole number")
         if value == want:
             continue
         unsorted = sum(math.comb(c, i + 1) for i, c in enumerate(items))

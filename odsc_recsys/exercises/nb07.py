@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..qtables import GenreQTables
-from . import Verdict, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, answered, correct, exercise, wrong
 
 REWARD, PENALTY = 15.0, 5.0  # the talk's reward and penalty
 N_ITEMS = 12
@@ -54,9 +54,7 @@ def replay_targets(func: Callable[..., object]) -> Verdict:
     """Clicked: reward + gamma * future. Ignored: -penalty + gamma * future (the paper), or
     -penalty alone (the talk's code). A missed watched movie is appended first."""
     for listed, clicked, future, gamma, boot in _cases():
-        got = func(list(listed), clicked, future, gamma, boot)
-        if is_blank(got):
-            return not_attempted()
+        got = answered(func(list(listed), clicked, future, gamma, boot))
         if not isinstance(got, dict):
             return wrong(f"return a dict {{movie: target}}, got {type(got).__name__}")
         want = _reference(listed, clicked, future, gamma, boot)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Verdict, as_vector, correct, digest, exercise, is_blank, not_attempted, wrong
+from . import Verdict, answered, as_vector, correct, digest, exercise, first_slip, wrong
 
 
 def _cases(seed: int = 8) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -43,10 +43,9 @@ def _hint(got: np.ndarray, v: np.ndarray, e: np.ndarray) -> str:
         * np.cumprod(1 - ev),
         "that is the chance nobody clicked above p: multiply it by e_p * v_p": above_ev,
     }
-    for hint, slip in slips.items():
-        if np.allclose(got, slip, atol=1e-6):
-            return hint
-    return "P(click at p) = e_p * v_p * prod over j < p of (1 - e_j * v_j)"
+    return first_slip(
+        got, slips, "P(click at p) = e_p * v_p * prod over j < p of (1 - e_j * v_j)", atol=1e-6
+    )
 
 
 @exercise("08.cascade_click", "code", "click_probabilities(v, e) -> array of P(click at p)")
@@ -55,9 +54,7 @@ def cascade_click(func: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Verdi
     from ..simulator import cascade_click_probabilities
 
     for v, e in _cases():
-        got = func(v.copy(), e.copy())
-        if is_blank(got):
-            return not_attempted()
+        got = answered(func(v.copy(), e.copy()))
         got = as_vector(got, v.size, "return an array of numbers, one per position",
                         f"return one probability per position: {v.size} here")  # fmt: skip
         want = cascade_click_probabilities(v, e)

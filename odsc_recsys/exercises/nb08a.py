@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Verdict, as_vector, correct, exercise, is_blank, not_attempted, wrong
+from . import Verdict, answered, as_vector, correct, exercise, first_slip, wrong
 
 # (slate, clicked, reward, penalty, gamma, future, done): click and stay, no click, a click
 # and the user leaves, no click and the user leaves.
@@ -43,10 +43,9 @@ def _hint(got: np.ndarray, case: tuple) -> str:
             np.where(slate == clicked, -penalty, reward) + (0.0 if done else gamma * future)
         ),
     }
-    for hint, slip in slips.items():
-        if np.allclose(got, slip, atol=1e-6):
-            return hint
-    return "y_i = r_i + gamma * future, with no future once the user has left"
+    return first_slip(
+        got, slips, "y_i = r_i + gamma * future, with no future once the user has left", atol=1e-6
+    )
 
 
 @exercise("08a.online_targets", "code",
@@ -58,9 +57,7 @@ def online_targets(func: Callable[..., np.ndarray]) -> Verdict:
 
     for case in _CASES:
         slate, clicked, reward, penalty, gamma, future, done = case
-        got = func(slate.copy(), clicked, reward, penalty, gamma, future, done)
-        if is_blank(got):
-            return not_attempted()
+        got = answered(func(slate.copy(), clicked, reward, penalty, gamma, future, done))
         got = as_vector(got, slate.size, "return an array of numbers, one per movie of the slate",
                         f"return one target per movie of the slate ({slate.size})")  # fmt: skip
         want = td_targets(slate, clicked, reward, penalty, gamma, future, done)

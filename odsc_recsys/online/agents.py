@@ -218,20 +218,16 @@ class QLearningAgent(Agent):
         self.learn_online = bool(learn_online)
         self.name = name
         self.updates = 0
-        self._last: tuple[np.ndarray | None, tuple[int, ...]] = (None, ())
 
     def act(
         self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         state = observation_state(observation, self.pad)
-        self._last = (observation, state)  # learn() is called next with this observation
         explore = rng if self.learn_online else None
         return self.tables.recommend(state, self.k, rng=explore, exclude=history).items
 
     def learn_step(self, step: SessionStep) -> None:
-        seen, state = self._last
-        if seen is not step.observation:
-            state = observation_state(step.observation, self.pad)
+        state = observation_state(step.observation, self.pad)
         # A click (clicked >= 0) moves toward the next sub-state's value, no click keeps the
         # state (s' = s), leaving ends the episode: GenreQTables.update covers all three.
         clicked = step.clicked if step.clicked >= 0 else None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..plotting import legend_below, model_colors
 from .validation import SimulatorCheck
 
 if TYPE_CHECKING:
@@ -23,12 +24,9 @@ __all__ = ["agent_colors", "plot_learning_curves", "plot_simulator_check"]
 
 
 def agent_colors(agents: Iterable[str]) -> dict[str, Any]:
-    """A fixed colour per agent name (sorted order, tab10), so every figure agrees."""
-    from matplotlib import colormaps
-
-    tab10 = colormaps["tab10"]
-    names = sorted(set(agents))
-    return {name: tab10(i % 10) for i, name in enumerate(names)}
+    """A fixed colour per agent name (sorted order, tab10 repeated beyond ten), so every figure
+    agrees whatever order the agents come in."""
+    return model_colors(sorted(set(agents)), beyond_ten="tab10")
 
 
 def _draw_static_levels(
@@ -88,9 +86,8 @@ def plot_learning_curves(
             ax.plot(g["session"], g["mean"], color=c, lw=2.5, marker="o", ms=5, label=agent)
         ax.set(title=setting, xlabel="sessions played", xlim=(0, x_max))
     axes[0, 0].set_ylabel(ylabel or metric)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
+    handles, _ = axes[0, 0].get_legend_handles_labels()
+    legend_below(fig, handles, ncols=3, bottom=0.14)
     return fig
 
 

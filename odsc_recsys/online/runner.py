@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import checks
 from ..simulator import MovieLensUserEnv
-from .agents import Agent, observation_state
+from .agents import Agent
 
 __all__ = [
     "SESSION_METRICS",
@@ -88,7 +88,6 @@ def run_session(
     """
     options = {"user_id": user_id} if user_id is not None else None
     obs, info = env.reset(seed=seed, options=options)
-    history = list(observation_state(obs, env.pad))
     genre = env.model.primary_genre
     steps = clicks = 0
     total = 0.0
@@ -97,7 +96,7 @@ def run_session(
     ratings: list[int] = []
     done = left = False
     while not done:
-        slate = np.asarray(agent.act(obs, np.array(history, dtype=np.int64), rng), dtype=np.int64)
+        slate = np.asarray(agent.act(obs, env.history, rng), dtype=np.int64)
         next_obs, reward, terminated, truncated, info = env.step(slate)
         clicked = int(info["clicked"])
         agent.learn(obs, slate, clicked, reward, next_obs, terminated)
@@ -114,7 +113,6 @@ def run_session(
                 shown[slate] = True
         if clicked >= 0:
             clicks += 1
-            history.append(clicked)
             watched_genres.add(int(genre[clicked]))
             ratings.append(int(info["rating"]))
         obs = next_obs
@@ -241,6 +239,7 @@ def run_experiment(
     DataFrame
         The rows of :func:`run_sessions` with ``setting``, ``agent`` and ``seed`` columns.
     """
+    seeds = [int(s) for s in seeds]  # iterated once per (setting, agent): an iterator would run out
     frames = []
     for label, env in envs.items():
         for name, make in agents.items():

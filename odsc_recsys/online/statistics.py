@@ -7,7 +7,7 @@ seeds are: every interval here is taken over per-seed values (:func:`per_seed`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -120,13 +120,10 @@ def paired_difference(
     """
     between = checks.one_of("between", between, ("agent", "setting"))
     other = "setting" if between == "agent" else "agent"
-    seeds = per_seed(results, metric).unstack(between)
-    for name in (a, b):
-        if name not in seeds.columns:
-            raise ValueError(
-                f"unknown {between} {name!r}: the results hold {sorted(seeds.columns)}"
-            )
-    diff = (seeds[a] - seeds[b]).dropna().groupby(level=other, sort=True)
+    diff = _seed_difference(
+        results, metric, a, b, between, lambda who: f"unknown {between} {who!r}"
+    )
+    diff = diff.dropna().groupby(level=other, sort=True)
     rows = {key: mean_interval(d.to_numpy(), level) for key, d in diff}
     return pd.DataFrame.from_dict(
         rows, orient="index", columns=["mean", "low", "high"]
@@ -157,6 +154,29 @@ def learning_curves(
     )
 
 
+def _seed_difference(
+    results: pd.DataFrame,
+    metric: str,
+    a: str,
+    b: str,
+    between: str,
+    missing: Callable[[str], str],
+) -> pd.Series:
+    """Per seed (and value of the other column): ``a - b`` on ``metric``, ``a`` and ``b``
+    being values of the column ``between``.
+
+    Raises
+    ------
+    ValueError
+        ``"<missing(who)>: the results hold [...]"`` if ``a`` or ``b`` has no rows.
+    """
+    seeds = per_seed(results, metric).unstack(between)
+    for who in (a, b):
+        if who not in seeds.columns:
+            raise ValueError(f"{missing(who)}: the results hold {sorted(seeds.columns)}")
+    return seeds[a] - seeds[b]
+
+
 def _window_leads(
     results: pd.DataFrame, agent: str, baseline: str, metric: str, name: str,
     window: tuple[int, int],
@@ -167,14 +187,10 @@ def _window_leads(
     if not 0 <= start < stop:
         raise ValueError(f"a window is (start, stop) with 0 <= start < stop, got {(start, stop)}")
     part = results[(results["session"] >= start) & (results["session"] < stop)]
-    seeds = per_seed(part, metric).unstack("agent")
-    for who in (agent, baseline):
-        if who not in seeds.columns:
-            raise ValueError(
-                f"no sessions of {who!r} in the {name} window {(start, stop)}: the results "
-                f"hold {sorted(seeds.columns)}"
-            )
-    return seeds[agent] - seeds[baseline]
+    return _seed_difference(
+        part, metric, agent, baseline, "agent",
+        lambda who: f"no sessions of {who!r} in the {name} window {(start, stop)}",
+    )  # fmt: skip
 
 
 def lead_change(

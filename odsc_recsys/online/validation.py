@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import checks
+from ..simulator import HISTORY_LENGTH
 
 __all__ = ["SimulatorCheck", "compare_with_movielens", "genre_repeat_rate", "split_users"]
 
@@ -80,11 +81,11 @@ class SimulatorCheck:
 
 
 def _log_row(
-    model: Any, label: str, log: pd.DataFrame, shares: dict[str, np.ndarray], counts: np.ndarray
+    model: Any, label: str, log: pd.DataFrame, movielens_shares: np.ndarray, counts: np.ndarray
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """The table row of one simulated log, its genre shares and its star shares.
 
-    ``shares`` holds the MovieLens genre shares (the distance is taken to them) and
+    ``movielens_shares`` are the MovieLens genre shares (the distance is taken to them) and
     ``counts`` the MovieLens ratings per movie.
     """
     genre, n_genres = model.primary_genre, len(model.primary_names)
@@ -94,9 +95,10 @@ def _log_row(
     watched = clicks["clicked"].to_numpy(dtype=np.int64)
     genre_share = np.bincount(genre[watched], minlength=n_genres) / watched.size
     star_share = np.bincount(clicks["rating"], minlength=6)[1:6] / len(clicks)
-    # A simulated session counts from the user's opening movies, as the session began there.
+    # A simulated session counts from the user's opening movies, as the session began there
+    # (the environment opens with up to HISTORY_LENGTH of them).
     sequences = [
-        np.concatenate([model.histories[model.user_index(int(u))][:3], g["clicked"]])
+        np.concatenate([model.histories[model.user_index(int(u))][:HISTORY_LENGTH], g["clicked"]])
         for (_, u), g in clicks.groupby(["session", "user_id"], sort=True)
     ]
     row = {
@@ -105,7 +107,7 @@ def _log_row(
         "mean rating": float(clicks["rating"].mean()),
         "1-star share": float((clicks["rating"] == 1).mean()),
         "CTR": len(clicks) / len(log),
-        "genre share distance (TV)": 0.5 * float(np.abs(genre_share - shares["MovieLens"]).sum()),
+        "genre share distance (TV)": 0.5 * float(np.abs(genre_share - movielens_shares).sum()),
         "Spearman(clicks, MovieLens ratings)": float(
             stats.spearmanr(np.bincount(watched, minlength=model.n_items), counts).statistic
         ),
@@ -150,7 +152,9 @@ def compare_with_movielens(
         }
     }
     for label, log in logs.items():
-        rows[label], shares[label], star_share[label] = _log_row(model, label, log, shares, counts)
+        rows[label], shares[label], star_share[label] = _log_row(
+            model, label, log, shares["MovieLens"], counts
+        )
     appeal = model.attractiveness().mean(axis=0)
     return SimulatorCheck(
         table=pd.DataFrame(rows).T,

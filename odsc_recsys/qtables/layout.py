@@ -221,6 +221,30 @@ class GenreLayout:
             out[j, : len(ids)] = ids
         return out
 
+    def substates_seen(
+        self, train_states: np.ndarray, states: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each state's sub-states occur among the sub-states of ``train_states``.
+
+        A per-genre row is trained only if some training state holds its sub-state, so this
+        is the sub-state version of :func:`odsc_recsys.sessions.states_seen_in`: how much of
+        a test set the training data covers. Movie order within a state does not matter.
+
+        Parameters
+        ----------
+        train_states, states : array of int, shape (n, w)
+            Valid states, one per row (e.g. ``Transitions.states``).
+
+        Returns
+        -------
+        all_seen, any_seen : np.ndarray of bool, shape (len(states),)
+            Every sub-state of the state occurs in training; at least one does.
+        """
+        trained = self.substate_ids_batch(train_states)
+        ids = self.substate_ids_batch(states)
+        seen = np.isin(ids, trained[trained >= 0])  # the -1 padding is never seen
+        return (seen | (ids < 0)).all(axis=1), seen.any(axis=1)
+
     def future_ids_batch(self, states: np.ndarray, clicked: np.ndarray) -> np.ndarray:
         """:meth:`future_ids` of every transition, as an ``(n, 2)`` array padded with -1."""
         states = np.asarray(states, dtype=np.int64)
@@ -246,6 +270,7 @@ class FullStateLayout:
     """
 
     genre_names = ("all",)
+    n_tables = 1
 
     def __init__(self, n_items: int) -> None:
         n = checks.positive_int("n_items", n_items)
@@ -254,8 +279,6 @@ class FullStateLayout:
         self._start = [0, 0, n, n + n_combinations(n, 2)]
         self.table_rows = np.array([self._start[3] + n_combinations(n, 3)], dtype=np.int64)
         self.offsets = np.array([0, int(self.table_rows[0])], dtype=np.int64)
-
-    n_tables = 1
 
     @property
     def n_rows(self) -> int:

@@ -298,7 +298,7 @@ def _replay_chunk(
     # rng.random((n, draws)), chunk after chunk, gives the numbers the readable code draws
     # list by list.
     u = rng.random((len(states), draws)) if rng is not None else np.zeros((0, 0))
-    flat = tables.store.flat() if tables.storage == "dense" else None  # type: ignore[union-attr]
+    flat = tables.store.flat()
     in_place = flat is not None
     if not in_place:  # lend the kernel only the rows this chunk touches, as one block
         both = np.concatenate((sub_rows, future_rows), axis=1)

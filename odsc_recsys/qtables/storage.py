@@ -30,6 +30,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .. import checks
+
 __all__ = ["STORAGES", "DenseStore", "LazyStore", "SparseRow", "SparseStore", "make_store"]
 
 STORAGES = ("dense", "lazy", "sparse")
@@ -113,6 +115,10 @@ class _RowDictStore:
 
     def row(self, t: int, r: int) -> np.ndarray:  # pragma: no cover - per subclass
         raise NotImplementedError
+
+    def flat(self) -> None:
+        """Rows held one by one: never one array (see :meth:`DenseStore.flat`)."""
+        return None
 
     def read_rows(self, t: int, rows: np.ndarray) -> np.ndarray:
         out = np.zeros((len(rows), self.n_cols), dtype=self.dtype)
@@ -347,6 +353,4 @@ _KINDS: dict[str, type[DenseStore] | type[LazyStore] | type[SparseStore]] = {
 
 def make_store(kind: str, n_rows: Sequence[int], n_cols: int, dtype: npt.DTypeLike) -> Store:
     """A store of ``kind`` (one of :data:`STORAGES`) for tables of ``n_rows`` rows each."""
-    if kind not in STORAGES:
-        raise ValueError(f"storage must be one of {STORAGES}, got {kind!r}")
-    return _KINDS[kind](n_rows, n_cols, np.dtype(dtype))
+    return _KINDS[checks.one_of("storage", kind, STORAGES)](n_rows, n_cols, np.dtype(dtype))

@@ -69,16 +69,19 @@ class QTables:
         self.alpha = checks.alpha(alpha)
         self.gamma = checks.gamma(gamma)
         self.epsilon = checks.epsilon(epsilon)
-        checks.one_of("storage", storage, ("dense", "lazy", "sparse"))
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise ValueError(f"dtype must be a floating type such as float32, got {self.dtype}")
+        self.store = make_store(storage, layout.table_rows.tolist(), self.n_items, self.dtype)
         self.storage = storage
-        self.table_rows = layout.table_rows.copy()
-        self.table_names = list(layout.genre_names)
         self.prior = None if prior is None else self._check_prior(prior)
-        self._zeros = np.zeros(self.n_items)
-        self.store = make_store(storage, self.table_rows.tolist(), self.n_items, self.dtype)
+        # The scores of a state with no sub-state (an empty history): the prior, or zeros.
+        self._empty_scores = self.prior if self.prior is not None else np.zeros(self.n_items)
+
+    @property
+    def table_rows(self) -> np.ndarray:
+        """Rows of each table (the layout's)."""
+        return self.layout.table_rows
 
     def _check_prior(self, prior: npt.ArrayLike) -> np.ndarray:
         p = np.asarray(prior, dtype=np.float64)
@@ -138,7 +141,7 @@ class QTables:
     def merged(self, rows: list[np.ndarray]) -> np.ndarray:
         """A new array with the max of the rows (table dtype), or the prior (float64) / zeros
         when there is no row."""
-        return policy.merge_rows(rows, self.prior if self.prior is not None else self._zeros)
+        return policy.merge_rows(rows, self._empty_scores)
 
     def score(self, state: Iterable[int]) -> np.ndarray:
         """Merged Q-value of every catalogue movie for this state (max over its sub-states),
@@ -184,9 +187,10 @@ class QTables:
         blocked = None if exclude is None else as_history(exclude, self.n_items)
         subs = self.layout.decompose(items)
         rows = self.rows(subs)
-        chosen, explore = policy.choose(self.merged(rows), items, k, self.epsilon, rng, blocked)
+        merged = self.merged(rows)
+        chosen, explore = policy.choose(merged.copy(), items, k, self.epsilon, rng, blocked)
         picked = np.array(chosen, dtype=np.int64)
-        q_values = self.merged(rows)[picked].astype(np.float64)
+        q_values = merged[picked].astype(np.float64)
         source = policy.sources(rows, picked)
         if explore is not None:
             source[np.array(explore, dtype=bool)] = EXPLORE
@@ -398,10 +402,23 @@ class GenreQTables(QTables):
     ) -> None:
         layout = GenreLayout(genre_of, genre_names)
         super().__init__(layout, alpha, gamma, epsilon, storage, dtype, prior)
-        self.genre_of = layout.genre_of
-        self.genre_names = layout.genre_names
-        self.genre_sizes = layout.genre_sizes
-        self.local_index = layout.local_index
+
+    # The layout's description of the tables, under the names the notebooks use.
+    @property
+    def genre_of(self) -> np.ndarray:
+        return self.layout.genre_of
+
+    @property
+    def genre_names(self) -> list[str]:
+        return self.layout.genre_names
+
+    @property
+    def genre_sizes(self) -> np.ndarray:
+        return self.layout.genre_sizes
+
+    @property
+    def local_index(self) -> np.ndarray:
+        return self.layout.local_index
 
     @property
     def n_tables(self) -> int:
@@ -576,10 +593,10 @@ def recommend_batch(tables: QTables, histories: list[np.ndarray], k: int = 10) -
 
     Equal, list for list, to ``tables.recommend(h[-3:], k, exclude=h).items`` padded with -1.
     Returns None when the compiled path does not apply (no numba, a one-table baseline, a
-    history shorter than 3, or a dense store that is not one array): the caller then loops.
+    history shorter than 3): the caller then loops. Dense tables are read in place; otherwise
+    the rows the states need are gathered into one block first.
     """
     k = checks.count("k", k)
-    flat = tables.store.flat() if tables.storage == "dense" else None  # type: ignore[union-attr]
     if not fast.HAVE_NUMBA or not isinstance(tables, GenreQTables) or not histories:
         return None
     lengths = np.fromiter((len(h) for h in histories), dtype=np.int64, count=len(histories))
@@ -596,6 +613,7 @@ def recommend_batch(tables: QTables, histories: list[np.ndarray], k: int = 10) -
     if np.any(s[:, 1:] == s[:, :-1]):
         return None  # a repeated movie: let the readable path raise its error
     sub_rows = tables.layout.substate_ids_batch(states)
+    flat = tables.store.flat()
     if flat is None:  # only the rows these states read, gathered from the store
         flat, sub_rows, _ = gather_rows(tables, sub_rows)
     ptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)

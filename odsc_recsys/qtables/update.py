@@ -34,7 +34,7 @@ from .. import checks
 from .layout import SubState
 from .storage import Store
 
-__all__ = ["apply_update", "td_step", "td_target", "td_targets"]
+__all__ = ["apply_update", "td_step", "td_target", "td_targets", "td_write"]
 
 
 def td_step(q: float, target: float, alpha: float) -> float:
@@ -89,6 +89,37 @@ def td_targets(
     return rewards + (0.0 if done else gamma * float(future))
 
 
+def td_write(
+    store: Store,
+    t: int,
+    r: int,
+    cols: np.ndarray,
+    targets: np.ndarray,
+    alpha: float,
+) -> None:
+    """:func:`td_step` on the cells ``cols`` of row ``r`` of table ``t``, in place.
+
+    The Q-values are read exactly into float64, the step is computed in float64 and cast to
+    the table dtype when written: the arithmetic every other path (compiled, sharded) must
+    reproduce bit for bit.
+
+    Parameters
+    ----------
+    store : Store
+        The tables.
+    t, r : int
+        Table and row.
+    cols : np.ndarray of int
+        Distinct columns (movies) to update.
+    targets : np.ndarray of float64
+        One target per column.
+    alpha : float
+        Learning rate.
+    """
+    row = store.writable_row(t, r)
+    row[cols] = td_step(row[cols].astype(np.float64), targets, alpha)  # type: ignore[arg-type]
+
+
 def apply_update(
     store: Store,
     subs: Sequence[SubState],
@@ -105,12 +136,9 @@ def apply_update(
     if proposed_by is not None:
         for a, target, s in zip(actions, targets, proposed_by, strict=True):
             row = store.writable_row(s.genre, s.row)
-            row[a] = td_step(float(row[a]), target, alpha)
+            row[a] = td_step(float(row[a]), target, alpha)  # a scalar: cheaper than td_write
         return
     index = np.array(actions, dtype=np.int64)
     target = np.array(targets, dtype=np.float64)
     for s in subs:
-        row = store.writable_row(s.genre, s.row)
-        # The Q-values are read exactly into float64, the step is computed in float64 and
-        # cast to the table dtype when written.
-        row[index] = td_step(row[index].astype(np.float64), target, alpha)
+        td_write(store, s.genre, s.row, index, target, alpha)

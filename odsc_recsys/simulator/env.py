@@ -16,6 +16,7 @@ from gymnasium import spaces
 from scipy.special import expit
 
 from .. import checks
+from ..sessions import WINDOW as HISTORY_LENGTH  # observed: the last movies watched, the state
 from .clicks import cascade_click_probabilities, examination_probabilities
 from .user_model import UserModel, default_user_model
 
@@ -23,8 +24,6 @@ __all__ = ["DRIFT_MODES", "ENV_ID", "HISTORY_LENGTH", "MovieLensUserEnv"]
 
 #: Gymnasium id under which :class:`MovieLensUserEnv` is registered.
 ENV_ID = "odsc_recsys/MovieLensUser-v0"
-#: The observation is the last ``HISTORY_LENGTH`` movies watched (the talk's state).
-HISTORY_LENGTH = 3
 #: Ways taste can drift during a session.
 DRIFT_MODES = ("shift", "walk")
 

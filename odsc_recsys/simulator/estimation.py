@@ -271,10 +271,8 @@ def rating_matrix(ratings: pd.DataFrame, users: np.ndarray, catalog: Catalog) ->
     """
     rating = np.zeros((len(users), catalog.n_items))
     row = {int(u): r for r, u in enumerate(users)}
-    in_catalog = np.fromiter(
-        (catalog.contains(i) for i in ratings["item_id"].to_numpy()), bool, len(ratings)
-    )
-    sub = ratings.loc[ratings["user_id"].isin(row).to_numpy() & in_catalog]
+    keep = ratings["user_id"].isin(row) & ratings["item_id"].isin(catalog.item_ids)
+    sub = ratings.loc[keep.to_numpy()]
     rating[
         [row[int(u)] for u in sub["user_id"].to_numpy()],
         catalog.indices(sub["item_id"].to_numpy()),
