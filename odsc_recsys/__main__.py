@@ -25,18 +25,29 @@ given, it must match the file. Options of one family of models (``--alpha`` for 
 
 Bad input (a missing or corrupt file, a file of the wrong kind, an option out of range, an
 unknown movie, the wrong number of movies) prints one clear ``error:`` line and exits with
-status 2.
+status 2. Every option's range is checked while the command line is parsed, before any data
+loads; the Q-table and network options are checked by the fields of ``TrainConfig`` and
+``NetConfig`` themselves, so the command line and the package never disagree. ``fetch-data``
+exits with status 1 when no source can provide the data (the network, not the input, failed).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import checks
+
 EXIT_USAGE = 2
+
+#: Movies in MovieLens-100K: the largest catalogue ``--n-items`` can ask for (a test checks it
+#: against the data).
+MOVIELENS_MOVIES = 1682
 
 #: What ``train --model`` can train; every model but the first is a Q-network.
 MODELS = ("qtables", "dqn", "dueling", "sqn", "supervised")
@@ -98,21 +109,112 @@ class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
 
 
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
+class Parser(argparse.ArgumentParser):
+    """argparse with the package's one-line errors: ``error: --k must be an integer >= 1, got
+    '0' (python -m odsc_recsys recommend --help lists the options)``, then exit status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        # "argument --k: --k must ..." -> "--k must ...": the flag is named once
+        message = re.sub(r"^argument (\S+?)(?:/\S+)?: (\1\b)", r"\2", message)
+        self.exit(EXIT_USAGE, f"error: {_one_line(message)} ({self.prog} --help lists the "
+                              "options)\n")  # fmt: skip
+
+
+def _one_line(message: object) -> str:
+    """A message on one line (the command line's promise: one clear ``error:`` line)."""
+    return re.sub(r"\s*\n\s*", " ", str(message)).strip()
+
+
+def _flag_type(
+    flag: str, kind: type, check: Callable[[Any], object] | None = None
+) -> Callable[[str], Any]:
+    """An argparse ``type`` that parses ``flag``'s text as ``kind`` and range-checks it at
+    parse time with ``check`` (which raises ``ValueError``, e.g. a field of a config)."""
+    what = "an integer" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            value = None
-        if value is None or value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"{flag} must be {what}, got {text!r}") from None
+        if check is not None:
+            try:
+                check(value)
+            except ValueError as err:
+                field = "value" if str(err).startswith("value ") else _field(flag)
+                raise argparse.ArgumentTypeError(_flag_message(flag, field, err)) from None
         return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+def _field(flag: str) -> str:
+    """``--learning-rate`` -> ``learning_rate``: the config field (and check name) of a flag."""
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _train_field(flag: str) -> Callable[[Any], object]:
+    """The check of a Q-table option: the field of :class:`~odsc_recsys.training.TrainConfig`
+    (imported only when the option is given)."""
+
+    def check(value: Any) -> object:
+        from .training import AS_PUBLISHED
+
+        return AS_PUBLISHED.with_(**{_field(flag): value})
+
+    return check
+
+
+def _net_field(flag: str) -> Callable[[Any], object]:
+    """The check of a network option: the field of :class:`~odsc_recsys.deep.NetConfig`
+    (imported only when the option is given: it imports JAX)."""
+
+    def check(value: Any) -> object:
+        from .deep.config import NetConfig
+
+        return NetConfig().with_(**{_field(flag): value})
+
+    return check
+
+
+def _existing_folder_for(flag: str) -> Callable[[str], Path]:
+    """A path whose folder exists and which is not itself a folder (``--out``)."""
+
+    def parse(text: str) -> Path:
+        path = Path(text)
+        if not path.parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{flag} {text!r}: folder {str(path.parent)!r} "
+                                             "does not exist")  # fmt: skip
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{flag} {text!r} is a folder: give a file name")
+        return path
 
     return parse
 
 
-_positive_int = _int_at_least(1)
-_non_negative_int = _int_at_least(0)
+def _at_least(low: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        return checks.integer("value", value, low)
+
+    return check
+
+
+def _n_items(value: Any) -> int:
+    return checks.integer("value", value, 1, MOVIELENS_MOVIES)
+
+
+def _gamma(value: Any) -> float:
+    """The widest range of ``--gamma`` (the tables'); a network narrows it to [0, 1)."""
+    return checks.gamma(value)
+
+
+def _data_home(text: str) -> str:
+    """``fetch-data --home``: a folder, or a path where one can be made (not a file)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"--home {text!r} is a file, not a folder")
+    return text
 
 
 def _flag_message(flag: str, field: str, err: Exception) -> str:
@@ -139,13 +241,16 @@ def _cmd_fetch_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tutorial_data(n_items: int, flag: str = "--n-items"):
+def _tutorial_data(n_items: int, source: str | None = None):
+    """The tutorial data of the top-``n_items`` catalogue; ``source`` names the saved model
+    whose catalogue this is (``--n-items`` is range-checked when parsed)."""
     from .sessions import load_tutorial_data
 
-    try:
-        return load_tutorial_data(n_items=n_items)
-    except ValueError as err:  # more movies than MovieLens has
-        raise CliError(_flag_message(flag, "n", err)) from None
+    if source is not None and n_items > MOVIELENS_MOVIES:
+        raise CliError(f"{source} was trained on a catalogue of {n_items} movies, but "
+                       f"MovieLens-100K has {MOVIELENS_MOVIES}: it was not trained on this "
+                       "data")  # fmt: skip
+    return load_tutorial_data(n_items=n_items)
 
 
 # -- files ------------------------------------------------------------------------------------
@@ -195,11 +300,11 @@ def _load_tables(path: str, n_items: int | None = None):
     return tables
 
 
-def _data_for(tables, genre_strategy: str = "paper"):
+def _data_for(tables, path: str, genre_strategy: str = "paper"):
     """The tutorial data whose catalogue these tables were trained on (checked)."""
     import numpy as np
 
-    data = _tutorial_data(tables.n_items, flag=f"the tables' catalogue of {tables.n_items}:")
+    data = _tutorial_data(tables.n_items, source=repr(path))
     codes, names = data.catalog.primary_genres(genre_strategy)
     if list(names) != list(tables.genre_names) or not np.array_equal(codes, tables.genre_of):
         raise CliError(
@@ -224,7 +329,7 @@ def _load_network(path: str):
                 f"{path!r} holds per-genre Q-tables, not a network: give it with --tables"
             ) from None
         raise CliError(str(err)) from None
-    data = _tutorial_data(model.n_items, flag=f"the network's catalogue of {model.n_items}:")
+    data = _tutorial_data(model.n_items, source=repr(str(p)))
     try:
         model.check_catalog(data.catalog.item_ids, source=repr(str(p)))
     except ValueError as err:
@@ -241,7 +346,7 @@ def _load_model(args: argparse.Namespace):
                 "(--tables is for per-genre Q-tables)"
             )
         tables = _load_tables(args.tables)
-        return tables, _data_for(tables), "qtables"
+        return tables, _data_for(tables, args.tables), "qtables"
     if args.model == "qtables":
         raise CliError("--model qtables needs --tables FILE (--network is for Q-networks)")
     model, data = _load_network(args.network)
@@ -315,20 +420,13 @@ def _values(config: dict[str, object]) -> str:
             f"epoch{'s' if epochs != 1 else ''}")  # fmt: skip
 
 
-def _out_path(text: str) -> Path:
-    out = Path(text)
-    if not out.parent.is_dir():
-        raise CliError(f"folder {str(out.parent)!r} for --out does not exist")
-    return out
-
-
 def _train_tables(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .training import train
 
     config, readable = _qtable_config(args)
-    out = _out_path(args.out)
+    out = args.out
     data = _tutorial_data(args.n_items)
     tables, curve = train(data.catalog, data.split.train, config,
                           np.random.default_rng(args.seed), fast=not readable,
@@ -359,7 +457,7 @@ def _train_network(args: argparse.Namespace) -> int:
     import numpy as np
 
     config = _net_config(args)
-    out = _out_path(args.out)
+    out = args.out
     data = _tutorial_data(args.n_items)
     model = _new_network(args.model, config, args.head)
     model.fit(data.split.train, data.catalog.n_items, np.random.default_rng(args.seed),
@@ -481,7 +579,7 @@ def _network_defaults(argv: Sequence[str]) -> dict[str, object] | None:
 
 def build_parser(network_defaults: dict[str, object] | None = None) -> argparse.ArgumentParser:
     """The parser; ``network_defaults`` (NetConfig's fields) only feeds ``train --help``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m odsc_recsys",
         description="odsc-recsys: recommender systems with reinforcement learning, per-genre "
         "Q-tables and Q-networks, on MovieLens-100K.",
@@ -507,7 +605,7 @@ def _add_fetch_data(sub: Subcommands) -> None:
     )
     fetch.add_argument("--source", choices=["auto", "grouplens", "recbole"], default="auto",
                        help="where to fetch from (default: auto = GroupLens, then PyPI)")  # fmt: skip
-    fetch.add_argument("--home", default=None,
+    fetch.add_argument("--home", default=None, type=_data_home,
                        help="data folder (default: $ODSC_RECSYS_DATA, else the checkout's data/)")  # fmt: skip
     fetch.set_defaults(func=_cmd_fetch_data)
 
@@ -529,31 +627,36 @@ def _add_train(sub: Subcommands, network_defaults: dict[str, object] | None) -> 
         "with early stopping on the validation split; each option's default depends on the "
         "model, and options of the other family are refused.",
     )
-    tr.add_argument("--out", required=True, help="where to write the model (.npz)")
+    tr.add_argument("--out", required=True, type=_existing_folder_for("--out"),
+                    help="where to write the model (.npz)")  # fmt: skip
     tr.add_argument("--model", choices=MODELS, default="qtables",
                     help="what to train: per-genre Q-tables (default), a DQN, a dueling DQN, an "
                     "SQN (supervised + Q head) or the supervised network alone")  # fmt: skip
-    tr.add_argument("--gamma", type=float, default=None,
+    tr.add_argument("--gamma", type=_flag_type("--gamma", float, _gamma), default=None,
                     help=f"discount; Q-tables: in [0, 1] ({q['gamma']}); networks: in [0, 1) "
                     f"({n('gamma')})")  # fmt: skip
-    tr.add_argument("--k", type=_positive_int, default=None,
+    tr.add_argument("--k", type=_flag_type("--k", int, _at_least(1)), default=None,
                     help=f"list length: of training (Q-tables, {q['k']}) or of the validation "
                     f"HR@k that early stopping watches (networks, {n('k')})")  # fmt: skip
-    tr.add_argument("--seed", type=_non_negative_int, default=0,
+    tr.add_argument("--seed", type=_flag_type("--seed", int, _at_least(0)), default=0,
                     help="seed of the exploration or of the initial weights and shuffling (0)")  # fmt: skip
-    tr.add_argument("--n-items", type=_positive_int, default=627, help="catalogue size (627)")
+    tr.add_argument("--n-items", default=627, type=_flag_type("--n-items", int, _n_items),
+                    help=f"catalogue size, 1 to {MOVIELENS_MOVIES} (627)")  # fmt: skip
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_qtable_options(tr)
     _add_network_options(tr, n)
     tr.set_defaults(func=_cmd_train)
 
 
-def _add_unset_options(group: OptionGroup, options: list[tuple[str, type, str]]) -> None:
+def _add_unset_options(
+    group: OptionGroup, options: list[tuple[str, type, str]], field: Callable[[str], Callable]
+) -> None:
     """``(flag, type, help)`` options whose default is None: "not given", so that the model's
     own default (or the preset's value) applies and a family's option given to the other
-    family can be refused."""
+    family can be refused. ``field(flag)`` range-checks the value at parse time."""
     for flag, kind, text in options:
-        group.add_argument(flag, type=kind, default=None, help=text)
+        group.add_argument(flag, type=_flag_type(flag, kind, field(flag)), default=None,
+                           help=text)  # fmt: skip
 
 
 def _add_qtable_options(train: argparse.ArgumentParser) -> None:
@@ -573,7 +676,7 @@ def _add_qtable_options(train: argparse.ArgumentParser) -> None:
         ("--epsilon", float, f"exploration in [0, 1] ({q['epsilon']})"),
         ("--reward", float, f"reward of the watched movie ({q['reward']:g})"),
         ("--penalty", float, f"penalty of the others ({q['penalty']:g})"),
-    ])  # fmt: skip
+    ], _train_field)  # fmt: skip
     tt.add_argument("--storage", choices=["dense", "lazy", "sparse"], default=None,
                     help="dense tables (the paper's, default), lazy rows (allocated on first "
                     "write) or sparse rows (only the written entries); all give the same values")  # fmt: skip
@@ -593,7 +696,7 @@ def _add_network_options(train: argparse.ArgumentParser, n: Callable[[str], str]
         ("--batch-size", int, f"transitions per minibatch ({n('batch_size')})"),
         ("--hidden", int, f"width of the hidden layer ({n('hidden')})"),
         ("--embed-dim", int, f"size of each movie's embedding ({n('embed_dim')})"),
-    ])  # fmt: skip
+    ], _net_field)  # fmt: skip
     tn.add_argument("--head", choices=SQN_HEADS, default=None,
                     help="sqn only: the head that scores and that early stopping watches "
                     "(supervised); saved in the file, so evaluate and recommend use it")  # fmt: skip
@@ -618,7 +721,8 @@ def _add_evaluate(sub: Subcommands) -> None:
         "validation split.",
     )
     ev.add_argument("--split", choices=["test", "val"], default="test", help="split (test)")
-    ev.add_argument("--k", type=_positive_int, default=10, help="list length (10)")
+    ev.add_argument("--k", type=_flag_type("--k", int, _at_least(1)), default=10,
+                    help="list length (10)")  # fmt: skip
     ev.set_defaults(func=_cmd_evaluate)
 
 
@@ -636,19 +740,34 @@ def _add_recommend(sub: Subcommands) -> None:
     )
     rec.add_argument("--movies", nargs="+", required=True, metavar="MOVIE",
                      help="exactly three titles or MovieLens ids, oldest first")  # fmt: skip
-    rec.add_argument("--k", type=_positive_int, default=10, help="list length (10)")
+    rec.add_argument("--k", type=_flag_type("--k", int, _at_least(1)), default=10,
+                    help="list length (10)")  # fmt: skip
     rec.set_defaults(func=_cmd_recommend)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status (0 done, 2 bad input, 1 data unavailable).
+
+    A user's mistake never ends in a traceback: whatever raises it (the parser, a loader, a
+    check deep in the package), it is printed as one ``error:`` line and the status is 2.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_network_defaults(argv))
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         return int(args.func(args))
-    except CliError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (CliError, ValueError, OSError) as err:
+        # ValueError: a value only the package could judge (the package's checks name it);
+        # OSError: a file or folder that cannot be read or written.
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted (nothing was saved: files are written whole or not at all)",
+              file=sys.stderr)  # fmt: skip
+        return 130
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import checks
 from .datasets import GENRES, display_title
 
 #: Strategies for giving each movie exactly one genre (see :meth:`Catalog.primary_genres`).
@@ -49,12 +50,35 @@ class Catalog:
     _by_title: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        n = len(self.item_ids)
-        if not (len(self.titles) == len(self.genres) == len(self.popularity) == n):
-            raise ValueError("item_ids, titles, genres and popularity must have equal lengths")
-        index = {int(i): k for k, i in enumerate(self.item_ids)}
+        ids = np.asarray(self.item_ids)
+        if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"item_ids must be a non-empty 1-d array of integer MovieLens ids, "
+                             f"got {checks.short_repr(self.item_ids)}")  # fmt: skip
+        n = ids.size
+        for name, values in (("titles", self.titles), ("genres", self.genres),
+                             ("popularity", self.popularity)):  # fmt: skip
+            if isinstance(values, str) or not hasattr(values, "__len__") or len(values) != n:
+                raise ValueError(f"{name} must hold one entry per movie ({n} item_ids), "
+                                 f"got {checks.short_repr(values)}")  # fmt: skip
+        for k, t in enumerate(self.titles):
+            checks.text(f"titles[{k}]", t)
+        for k, gs in enumerate(self.genres):
+            if not isinstance(gs, tuple | list) or not all(isinstance(g, str) for g in gs):
+                raise ValueError(f"genres[{k}] must be a tuple of genre names, got {gs!r}")
+        popularity = checks.finite_array("popularity", self.popularity, ndim=1)
+        if (popularity < 0).any():
+            at = int(np.argmax(popularity < 0))
+            bad = np.asarray(self.popularity)[at].item()
+            raise ValueError(f"popularity must be rating counts >= 0, got {bad!r} at position {at}")
+        index = {int(i): k for k, i in enumerate(ids)}
         if len(index) != n:
-            raise ValueError("item_ids must be unique")
+            seen, first = np.unique(ids, return_index=True)
+            repeat = int(np.setdiff1d(np.arange(n), first)[0])
+            raise ValueError(f"item_ids must be unique, got {ids[repeat].item()!r} twice "
+                             f"(position {repeat})")  # fmt: skip
+        # Arrays, as documented, so that a list given for them indexes like the rest.
+        object.__setattr__(self, "item_ids", ids)
+        object.__setattr__(self, "popularity", np.asarray(self.popularity))
         object.__setattr__(self, "_index", index)
         by_title: dict[str, int] = {}
         for k, t in enumerate(self.titles):  # the first of duplicate titles wins
@@ -65,7 +89,24 @@ class Catalog:
 
     @classmethod
     def from_movielens(cls, ratings: pd.DataFrame, movies: pd.DataFrame) -> Catalog:
-        """Every movie of ``movies``, in ``item_id`` order, with rating counts from ``ratings``."""
+        """Every movie of ``movies``, in ``item_id`` order, with rating counts from ``ratings``.
+
+        Raises
+        ------
+        ValueError
+            If either table is not a DataFrame with the canonical columns (see
+            :mod:`odsc_recsys.datasets`), or the catalogue it describes is invalid.
+        """
+        _check_frame("ratings", ratings, ("item_id",))
+        _check_frame("movies", movies, ("item_id", "title", "year", "genres"))
+        for name, frame in (("ratings", ratings), ("movies", movies)):
+            if not pd.api.types.is_integer_dtype(frame["item_id"].dtype):
+                raise ValueError(f"{name} item_id must be integer MovieLens ids, got dtype "
+                                 f"{frame['item_id'].dtype}")  # fmt: skip
+        for item, g in zip(movies["item_id"], movies["genres"], strict=True):
+            if not isinstance(g, tuple | list):  # a string would split into letters
+                raise ValueError(f"movies genres must be tuples of genre names, got {g!r} for "
+                                 f"item_id {item}")  # fmt: skip
         movies = movies.sort_values("item_id")
         counts = ratings["item_id"].value_counts()
         ids = movies["item_id"].to_numpy(dtype=np.int64)
@@ -80,14 +121,23 @@ class Catalog:
 
     def top_n(self, n: int) -> Catalog:
         """The ``n`` most-rated movies, most-rated first; ties go to the lower MovieLens id."""
+        checks.integer("n", n)
         if not 1 <= n <= self.n_items:
-            raise ValueError(f"n must be in 1..{self.n_items}, got {n}")
+            raise ValueError(f"n must be in 1..{self.n_items}, got {n!r}")
         order = np.lexsort((self.item_ids, -self.popularity))[:n]
         return self.subset(order)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Catalog:
-        """A new catalogue holding these indices, in this order."""
-        idx = np.asarray(indices, dtype=np.int64)
+        """A new catalogue holding these indices, in this order.
+
+        Raises
+        ------
+        ValueError
+            If ``indices`` is empty, repeats an index or holds one outside ``[0, n_items)``
+            (a negative index is refused, not read from the end).
+        """
+        checks.nonempty("indices", indices)
+        idx = checks.indices("indices", indices, self.n_items, unique=True)
         return Catalog(
             item_ids=self.item_ids[idx],
             titles=[self.titles[i] for i in idx],
@@ -106,6 +156,7 @@ class Catalog:
 
     def index_of(self, item_id: int) -> int:
         """Catalogue index of a MovieLens id; ``ValueError`` if the movie is not in it."""
+        checks.integer("item_id", item_id)
         try:
             return self._index[int(item_id)]
         except KeyError:
@@ -117,10 +168,13 @@ class Catalog:
 
     def indices(self, item_ids: Iterable[int]) -> np.ndarray:
         """Catalogue indices of several MovieLens ids."""
+        if isinstance(item_ids, str | bytes) or not isinstance(item_ids, Iterable):
+            raise ValueError(f"item_ids must be a sequence of MovieLens ids, got {item_ids!r}")
         return np.array([self.index_of(i) for i in item_ids], dtype=np.int64)
 
     def contains(self, item_id: int) -> bool:
-        return int(item_id) in self._index
+        """Whether a MovieLens id is in this catalogue."""
+        return int(checks.integer("item_id", item_id)) in self._index
 
     def item_id(self, index: int) -> int:
         """MovieLens id of a catalogue index."""
@@ -138,7 +192,7 @@ class Catalog:
         The year may be left out when the title is unique without it. An unknown title raises
         ``ValueError`` that suggests close matches.
         """
-        key = title.strip().casefold()
+        key = checks.text("title", title).strip().casefold()
         if key in self._by_title:
             return self._by_title[key]
         bare = [k for k, t in enumerate(self.titles) if _strip_year(t).casefold() == key]
@@ -152,8 +206,9 @@ class Catalog:
         raise ValueError(f"unknown movie title {title!r} in this catalogue.{hint}")
 
     def _check_index(self, index: int) -> None:
-        if not 0 <= int(index) < self.n_items:
-            raise ValueError(f"catalogue index {index} out of range 0..{self.n_items - 1}")
+        checks.integer("catalogue index", index)
+        if not 0 <= index < self.n_items:  # a negative index would read from the end
+            raise ValueError(f"catalogue index {index!r} out of range 0..{self.n_items - 1}")
 
     # ---- genres -------------------------------------------------------------------------
 
@@ -201,17 +256,12 @@ class Catalog:
         names : list of str
             Genre names; ``names[codes[i]]`` is movie ``i``'s primary genre.
         """
-        if strategy not in PRIMARY_GENRE_STRATEGIES:
-            raise ValueError(
-                f"unknown primary-genre strategy {strategy!r}: choose one of "
-                f"{', '.join(PRIMARY_GENRE_STRATEGIES)}"
-            )
+        checks.one_of("strategy", strategy, PRIMARY_GENRE_STRATEGIES)
+        checks.integer("n_genres", n_genres, 2)  # only "paper" reads it, but a bad one is a slip
         if strategy == "first":
             labels = [gs[0] if gs else "unknown" for gs in self.genres]
             names = sorted(set(labels), key=_genre_order)
         else:
-            if n_genres < 2:
-                raise ValueError(f"n_genres must be >= 2 for the 'paper' strategy, got {n_genres}")
             freq = self.genre_counts()
             ranked = sorted(freq, key=lambda g: (-freq[g], _genre_order(g)))
             keep = ranked[: n_genres - 1]
@@ -237,6 +287,16 @@ class Catalog:
                 "ratings": self.popularity,
             }
         ).rename_axis("index")
+
+
+def _check_frame(name: str, frame: object, columns: Sequence[str]) -> None:
+    """Raise ``ValueError`` unless ``frame`` is a DataFrame with these columns."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame, got {checks.short_repr(frame)}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} must have the columns {list(columns)}, got "
+                         f"{list(frame.columns)} (missing {missing})")  # fmt: skip
 
 
 def _strip_year(title: str) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
 import shutil
@@ -33,12 +34,14 @@ import sys
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from . import checks
 
 #: The 19 genre flags of ``u.item``, in file order.
 GENRES: tuple[str, ...] = (
@@ -65,6 +68,11 @@ RECBOLE_FILES: dict[str, str] = {
 RECBOLE_MEMBER_DIR = "recbole/dataset_example/ml-100k/"
 
 SOURCES = ("auto", "grouplens", "recbole")
+
+#: The columns of the canonical ratings table, in order.
+RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+#: MovieLens-100K's rating scale: whole stars from 1 to 5.
+RATING_RANGE = (1, 5)
 
 
 class DataUnavailableError(RuntimeError):
@@ -103,6 +111,8 @@ def data_home() -> Path:
 
 def sha256_of(path: Path) -> str:
     """SHA-256 hex digest of a file, read in chunks."""
+    if not isinstance(path, str | os.PathLike):  # open(3) would read file descriptor 3
+        raise ValueError(f"path must be a file path (str or pathlib.Path), got {path!r}")
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -247,11 +257,15 @@ def fetch_movielens(
     DataUnavailableError
         If no source worked; the message lists each attempt and how to place the zip by hand.
     """
-    if name != "ml-100k":
+    if not isinstance(name, str) or name != "ml-100k":
         raise ValueError(f"unknown data set {name!r}: only 'ml-100k' is supported")
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise ValueError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
-    home = Path(home) if home is not None else data_home()
+    checks.text("url", url)
+    checks.boolean("progressbar", progressbar)
+    home = _check_home(home) if home is not None else data_home()
+    if home.exists() and not home.is_dir():
+        raise ValueError(f"home must be a folder for the data, got the file {str(home)!r}")
     home.mkdir(parents=True, exist_ok=True)
 
     # Offline first: whatever verified copy is already here wins.
@@ -282,6 +296,15 @@ def fetch_movielens(
     )
 
 
+def _check_home(home: object) -> Path:
+    """``home`` as a Path if it is a path (a str or an ``os.PathLike``)."""
+    if isinstance(home, str):
+        checks.text("home", home)
+    elif not isinstance(home, os.PathLike):
+        raise ValueError(f"home must be a folder path (str or pathlib.Path), got {home!r}")
+    return Path(home)
+
+
 # --------------------------------------------------------------------------------------------
 # Parsing into canonical tables
 # --------------------------------------------------------------------------------------------
@@ -295,6 +318,8 @@ def normalise_title(raw: str) -> tuple[str, int | None]:
     ``"Toy Story (1995)"`` -> ``("Toy Story", 1995)``. A trailing tag after the year, as in
     ``"... (1995) (V)"``, is dropped with the year. Titles are NFC-normalised and stripped.
     """
+    if not isinstance(raw, str):
+        raise ValueError(f"raw must be a title string, got {raw!r}")
     text = unicodedata.normalize("NFC", raw).strip()
     m = _YEAR.match(text)
     if m is None:
@@ -303,10 +328,21 @@ def normalise_title(raw: str) -> tuple[str, int | None]:
 
 
 def display_title(title: str, year: object) -> str:
-    """The title with its year in brackets, as MovieLens shows it."""
-    if year is None or pd.isna(year):
+    """The title with its year in brackets, as MovieLens shows it.
+
+    ``year`` is a whole number, or missing (``None``, ``pd.NA`` or NaN: then the title alone).
+    """
+    if not isinstance(title, str):
+        raise ValueError(f"title must be a string, got {title!r}")
+    if (
+        year is None
+        or year is pd.NA
+        or (isinstance(year, float | np.floating) and math.isnan(year))
+    ):
         return title
-    return f"{title} ({int(year)})"
+    if isinstance(year, float | np.floating) and float(year).is_integer():
+        year = int(year)  # a float column of years with gaps holds 1995.0
+    return f"{title} ({checks.integer('year', year)})"
 
 
 def _movies_frame(
@@ -323,31 +359,125 @@ def _movies_frame(
     return movies.sort_values("item_id", ignore_index=True)
 
 
-def _ratings_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = df[["user_id", "item_id", "rating", "timestamp"]].astype("int64")
+def _ratings_frame(df: pd.DataFrame, what: str = "ratings", first_line: int = 1) -> pd.DataFrame:
+    """The canonical ratings table, after checking every value.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` (the file), the column, the line (row 0 is line ``first_line``) and
+        the value, if a column is missing,
+        there are no ratings, or a value is not a finite whole number in its range (ids >= 1,
+        ratings in 1..5, timestamps >= 0).
+    """
+    missing = [c for c in RATING_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} must have the columns {list(RATING_COLUMNS)}, got "
+                         f"{list(df.columns)} (missing {missing})")  # fmt: skip
+    if len(df) == 0:
+        raise ValueError(f"{what} holds no ratings")
+    low = {"user_id": 1, "item_id": 1, "rating": RATING_RANGE[0], "timestamp": 0}
+    high = {"rating": RATING_RANGE[1]}
+    for col in RATING_COLUMNS:
+        values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(values) | (values != np.round(values)) | (values < low[col])
+            if col in high:
+                bad |= values > high[col]
+        if bad.any():
+            row = int(np.argmax(bad))
+            allowed = (f"whole numbers in [{low[col]}, {high[col]}]" if col in high
+                       else f"finite whole numbers >= {low[col]}")  # fmt: skip
+            value = df[col].iloc[row]
+            value = value.item() if isinstance(value, np.generic) else value
+            raise ValueError(f"{what} {col} must be {allowed}, got {value!r} in "
+                             f"line {row + first_line}")  # fmt: skip
+    out = df[list(RATING_COLUMNS)].astype("int64")
     return out.sort_values(["user_id", "timestamp", "item_id"], ignore_index=True)
 
 
+def _check_tables(ratings: pd.DataFrame, movies: pd.DataFrame, what: str) -> None:
+    """Refuse movies without rows, repeated movie ids and ratings of movies not listed."""
+    if len(movies) == 0:
+        raise ValueError(f"{what} lists no movies")
+    repeated = movies["item_id"][movies["item_id"].duplicated()]
+    if len(repeated):
+        raise ValueError(f"{what} lists movie id {int(repeated.iloc[0])} twice: ids must be "
+                         f"unique")  # fmt: skip
+    foreign = ~ratings["item_id"].isin(movies["item_id"])
+    if foreign.any():
+        raise ValueError(f"{what} rates movie id {int(ratings['item_id'][foreign].iloc[0])}, "
+                         f"which is not among its {len(movies)} movies")  # fmt: skip
+
+
+def _movie_id(raw: str, what: str, number: int) -> int:
+    """A movie id field as an int, or ``ValueError`` naming the file and line."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ValueError(f"{what} line {number}: item_id must be an integer >= 1, got {raw!r}")
+    return int(text)
+
+
+def _check_bytes(what: str, data: object) -> bytes:
+    """``data`` if it is a file's non-empty contents."""
+    if not isinstance(data, bytes | bytearray):
+        raise ValueError(f"{what} must be the file's contents as bytes, got "
+                         f"{type(data).__name__}")  # fmt: skip
+    if not data.strip():
+        raise ValueError(f"{what} is empty, got {bytes(data[:20])!r}")
+    return bytes(data)
+
+
+def _read_table(data: bytes, what: str, header: bool) -> pd.DataFrame:
+    """``pandas.read_csv`` of a tab-separated file, with the file named in any error."""
+    _check_bytes(what, data)
+    try:
+        table = pd.read_csv(io.BytesIO(data), sep="\t", header=0 if header else None)
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        reason = str(err).strip()
+        raise ValueError(f"{what} is not a tab-separated ratings file: {reason}") from None
+    if not isinstance(table.index, pd.RangeIndex):  # pandas shifts rows longer than the header
+        raise ValueError(f"{what} has rows with more fields than its header "
+                         f"{list(table.columns)}")  # fmt: skip
+    return table
+
+
 def parse_grouplens(u_data: bytes, u_item: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Convert GroupLens ``u.data`` and ``u.item`` contents into canonical tables."""
-    ratings = pd.read_csv(
-        io.BytesIO(u_data), sep="\t", header=None,
-        names=["user_id", "item_id", "rating", "timestamp"],
-    )  # fmt: skip
+    """Convert GroupLens ``u.data`` and ``u.item`` contents into canonical tables.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, line or row and the value, if either file is empty, not bytes or not
+        in the GroupLens format, or holds a missing, non-finite or out-of-range value, a
+        repeated movie id or a rating of a movie that ``u.item`` does not list.
+    """
+    _check_bytes("u.item", u_item)
+    ratings = _read_table(u_data, "u.data", header=False)
+    if ratings.shape[1] != len(RATING_COLUMNS):
+        raise ValueError(f"u.data must have {len(RATING_COLUMNS)} tab-separated columns "
+                         f"{list(RATING_COLUMNS)}, got {ratings.shape[1]}")  # fmt: skip
+    ratings.columns = list(RATING_COLUMNS)
     ids, titles, years, genres = [], [], [], []
-    for line in u_item.decode("latin-1").splitlines():
+    for number, line in enumerate(u_item.decode("latin-1").splitlines(), start=1):
         if not line.strip():
             continue
         fields = line.split("|")
         if len(fields) != 5 + len(GENRES):
             raise ValueError(f"u.item line has {len(fields)} fields, expected 24: {line[:60]!r}")
+        item_id = _movie_id(fields[0], "u.item", number)
         title, year = normalise_title(fields[1])
-        flags = fields[5:]
-        ids.append(int(fields[0]))
+        flags = [f.strip() for f in fields[5:]]
+        odd = [f for f in flags if f not in ("0", "1")]
+        if odd:
+            raise ValueError(f"u.item line {number}: genre flags must be 0 or 1, got {odd[0]!r}")
+        ids.append(item_id)
         titles.append(title)
         years.append(year)
-        genres.append(tuple(g for g, f in zip(GENRES, flags, strict=True) if f.strip() == "1"))
-    return _ratings_frame(ratings), _movies_frame(ids, titles, years, genres)
+        genres.append(tuple(g for g, f in zip(GENRES, flags, strict=True) if f == "1"))
+    out = _ratings_frame(ratings, "u.data"), _movies_frame(ids, titles, years, genres)
+    _check_tables(*out, "u.item")
+    return out
 
 
 def parse_recbole(inter: bytes, item: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -357,23 +487,32 @@ def parse_recbole(inter: bytes, item: bytes) -> tuple[pd.DataFrame, pd.DataFrame
     that movie 1412's year column says ``V`` (the title keeps ``(1995)``) and movie 267, whose
     GroupLens title is ``unknown``, is spelled ``unkonwn``. Both are mended here.
     """
-    ratings = pd.read_csv(io.BytesIO(inter), sep="\t")
-    ratings.columns = [c.split(":")[0] for c in ratings.columns]
+    ratings = _read_table(inter, "ml-100k.inter", header=True)
+    ratings.columns = [str(c).split(":")[0] for c in ratings.columns]
+    _check_bytes("ml-100k.item", item)
+    try:
+        lines = item.decode("utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(f"ml-100k.item is not UTF-8 text: {err}") from None
     ids, titles, years, genres = [], [], [], []
-    lines = item.decode("utf-8").splitlines()
     header = [c.split(":")[0] for c in lines[0].split("\t")]
     if header != ["item_id", "movie_title", "release_year", "class"]:
         raise ValueError(f"unexpected RecBole item header: {lines[0]!r}")
-    for line in lines[1:]:
+    for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
-        item_id, raw_title, raw_year, classes = line.split("\t")
+        fields = line.split("\t")
+        if len(fields) != 4:
+            raise ValueError(f"ml-100k.item line {number} has {len(fields)} fields, expected 4: "
+                             f"{line[:60]!r}")  # fmt: skip
+        raw_id, raw_title, raw_year, classes = fields
+        item_id = _movie_id(raw_id, "ml-100k.item", number)
         title, year = normalise_title(raw_title)
         if year is None and raw_year.strip().isdigit():
             year = int(raw_year)
         if title == "unkonwn":
             title = "unknown"
-        ids.append(int(item_id))
+        ids.append(item_id)
         titles.append(title)
         years.append(year)
         listed = set(classes.split())
@@ -381,11 +520,17 @@ def parse_recbole(inter: bytes, item: bytes) -> tuple[pd.DataFrame, pd.DataFrame
         if unknown:
             raise ValueError(f"unknown genre(s) {sorted(unknown)} for item {item_id}")
         genres.append(tuple(g for g in GENRES if g in listed))
-    return _ratings_frame(ratings), _movies_frame(ids, titles, years, genres)
+    out = (_ratings_frame(ratings, "ml-100k.inter", first_line=2),
+           _movies_frame(ids, titles, years, genres))  # fmt: skip
+    _check_tables(*out, "ml-100k.item")
+    return out
 
 
 def read_source(result: FetchResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse whatever :func:`fetch_movielens` returned into canonical tables."""
+    if not isinstance(result, FetchResult):
+        raise ValueError(f"result must be a FetchResult (from fetch_movielens), got {result!r}")
+    checks.one_of("result.source", result.source, ("grouplens", "recbole"))
     if result.source == "grouplens":
         try:
             with zipfile.ZipFile(result.path) as zf:
@@ -441,27 +586,73 @@ def synthetic_movielens(
     ratings_per_user : (int, int)
         Inclusive range of ratings per user, capped by ``n_items``.
     """
-    if not 1 <= n_genres <= len(GENRES) - 1:
-        raise ValueError(f"n_genres must be in 1..{len(GENRES) - 1}, got {n_genres}")
-    if n_users < 1 or n_items < 4:
-        raise ValueError(f"need n_users >= 1 and n_items >= 4, got {n_users}, {n_items}")
+    n_users = checks.integer("n_users", n_users, 1)
+    n_items = checks.integer("n_items", n_items, 4)
+    n_genres = checks.integer("n_genres", n_genres, 1, len(GENRES) - 1)
+    seed = checks.count("seed", seed)
+    per_user = _ratings_range(ratings_per_user)
+    # One generator through every step, in this order: equal seeds give equal data.
+    rng = np.random.default_rng(seed)
+    primary, movie_genres = _synthetic_genres(rng, n_items, GENRES[1 : n_genres + 1])
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9  # long tail
+    popularity = popularity[rng.permutation(n_items)]
+    rows = _synthetic_ratings(rng, n_users, per_user, primary, popularity, n_genres)
+    ratings = pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"])
+    movies = _movies_frame(
+        list(range(1, n_items + 1)),
+        [f"Synthetic movie {i}" for i in range(1, n_items + 1)],
+        [1990 + int(y) for y in rng.integers(0, 9, size=n_items)],
+        movie_genres,
+    )
+    ratings = _ratings_frame(ratings)
+    ratings.attrs["source"] = movies.attrs["source"] = "synthetic"
+    return ratings, movies
+
+
+def _ratings_range(ratings_per_user: object) -> tuple[int, int]:
+    """``ratings_per_user`` checked to be a pair of integers ``1 <= low <= high``."""
+    pair = isinstance(ratings_per_user, tuple | list) and len(ratings_per_user) == 2
+    if not pair or not all(isinstance(v, int | np.integer) and not isinstance(v, bool)
+                           for v in ratings_per_user):  # fmt: skip
+        raise ValueError(f"ratings_per_user must be a pair of integers (low, high), got "
+                         f"{ratings_per_user!r}")  # fmt: skip
     lo, hi = ratings_per_user
     if not 1 <= lo <= hi:
         raise ValueError(f"ratings_per_user must satisfy 1 <= low <= high, got {ratings_per_user}")
-    rng = np.random.default_rng(seed)
-    names = GENRES[1 : n_genres + 1]
+    return lo, hi
 
-    # Each movie: a primary genre, plus up to two more.
+
+def _synthetic_genres(
+    rng: np.random.Generator, n_items: int, names: Sequence[str]
+) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Each movie's primary genre code, and its genre names: the primary plus up to two more."""
+    n_genres = len(names)
     primary = rng.integers(0, n_genres, size=n_items)
     movie_genres = []
     for i in range(n_items):
-        extra = rng.choice(n_genres, size=rng.integers(0, 3), replace=False)
+        # up to two more genres, as many as there are (the same draws whenever n_genres >= 2)
+        extra = rng.choice(n_genres, size=rng.integers(0, min(3, n_genres + 1)), replace=False)
         gs = sorted({int(primary[i]), *map(int, extra)})
         movie_genres.append(tuple(names[g] for g in gs))
-    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9  # long tail
-    popularity = popularity[rng.permutation(n_items)]
-    by_genre = [np.flatnonzero(primary == g) for g in range(n_genres)]
+    return primary, movie_genres
 
+
+def _synthetic_ratings(
+    rng: np.random.Generator,
+    n_users: int,
+    per_user: tuple[int, int],
+    primary: np.ndarray,
+    popularity: np.ndarray,
+    n_genres: int,
+) -> list[tuple[int, int, int, int]]:
+    """``(user_id, item_id, rating, timestamp)`` rows, user by user in time order.
+
+    Each user has a taste over genres and rates between ``per_user`` movies (capped by the
+    catalogue), in sessions that mostly stay in one genre and favour popular movies.
+    """
+    lo, hi = per_user
+    n_items = len(primary)
+    by_genre = [np.flatnonzero(primary == g) for g in range(n_genres)]
     rows = []
     t0 = 874_724_710  # MovieLens-100K's first timestamp
     for u in range(1, n_users + 1):
@@ -485,13 +676,4 @@ def synthetic_movielens(
             rating = int(np.clip(np.round(3 + liked + rng.normal(0, 0.8)), 1, 5))
             t += int(rng.integers(30, 3_600))
             rows.append((u, item + 1, rating, t))
-    ratings = pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"])
-    movies = _movies_frame(
-        list(range(1, n_items + 1)),
-        [f"Synthetic movie {i}" for i in range(1, n_items + 1)],
-        [1990 + int(y) for y in rng.integers(0, 9, size=n_items)],
-        movie_genres,
-    )
-    ratings = _ratings_frame(ratings)
-    ratings.attrs["source"] = movies.attrs["source"] = "synthetic"
-    return ratings, movies
+    return rows

@@ -26,7 +26,7 @@ Importing this module registers the Gymnasium id :data:`ENV_ID`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,8 +105,11 @@ class GridWorld:
                     f"unknown layout {layout!r}: use one of {sorted(LAYOUTS)}, a multi-line "
                     "string or a list of row strings"
                 )
-        else:
+        elif isinstance(layout, Iterable) and not isinstance(layout, bytes | Mapping):
             rows = tuple(layout)
+        else:
+            raise ValueError(f"layout must be one of {sorted(LAYOUTS)}, a multi-line string or a "
+                             f"list of row strings, got {layout!r}")  # fmt: skip
         self.rows: tuple[str, ...] = _validate_rows(rows)
         self.shape: tuple[int, int] = (len(self.rows), len(self.rows[0]))
         chars = np.array([list(r) for r in self.rows])
@@ -126,7 +129,16 @@ class GridWorld:
         return f"GridWorld({list(self.rows)!r})"
 
     def move(self, state: int, action: int) -> int:
-        """The cell reached by moving ``action`` from ``state`` (the same cell if blocked)."""
+        """The cell reached by moving ``action`` from ``state`` (the same cell if blocked).
+
+        Raises
+        ------
+        ValueError
+            If ``state`` is not one of the grid's states or ``action`` not 0 to 3 (a negative
+            one would wrap to the last).
+        """
+        state = checks.index("state", state, self.n_states)
+        action = checks.index("action", action, self.n_actions)
         r, c = self.cells[state] + _MOVES[action]
         if 0 <= r < self.shape[0] and 0 <= c < self.shape[1] and self.index[r, c] >= 0:
             return int(self.index[r, c])
@@ -146,9 +158,9 @@ def _validate_rows(rows: tuple[str, ...]) -> tuple[str, ...]:
         )
     n_start = sum(r.count("A") for r in rows)
     if n_start != 1:
-        raise ValueError(f"a layout needs exactly one start 'A', got {n_start}")
+        raise ValueError(f"a layout needs exactly one start 'A', got {n_start} in {list(rows)}")
     if not any("G" in r for r in rows):
-        raise ValueError("a layout needs at least one goal 'G'")
+        raise ValueError(f"a layout needs at least one goal 'G', got {list(rows)}")
     return rows
 
 
@@ -169,6 +181,22 @@ class MDP:
     P: np.ndarray
     reward: np.ndarray
     terminal: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Checked, not converted: the arrays stay the ones given.
+        P = checks.finite_array("P", self.P, ndim=3)
+        n, n_actions, n_next = P.shape
+        if n == 0 or n_actions == 0 or n_next != n:
+            raise ValueError(f"P must have shape (S, A, S) with S, A >= 1, got shape {P.shape}")
+        if (P < 0).any() or not np.allclose(P.sum(axis=2), 1.0, rtol=0.0, atol=1e-9):
+            s, a = np.argwhere((P < 0).any(axis=2) | ~np.isclose(P.sum(axis=2), 1.0, 0.0, 1e-9))[0]
+            raise ValueError(f"P[s, a, :] must be probabilities summing to 1, got "
+                             f"{P[s, a].tolist()} at (s, a) = ({s}, {a})")  # fmt: skip
+        checks.finite_array("reward", self.reward, shape=P.shape)
+        terminal = np.asarray(self.terminal)
+        if terminal.dtype != bool or terminal.shape != (n,):
+            raise ValueError(f"terminal must be a boolean array of shape ({n},), got "
+                             f"{checks.short_repr(self.terminal)}")  # fmt: skip
 
     @property
     def R(self) -> np.ndarray:
@@ -205,10 +233,14 @@ def transition_model(
     step_reward : float
         Reward for any other move (a negative value is a living cost).
     """
+    _check_grid(grid)
     slip = checks.probability("slip", slip)
+    goal_reward = checks.real("goal_reward", goal_reward)
+    fire_reward = checks.real("fire_reward", fire_reward)
+    step_reward = checks.real("step_reward", step_reward)
     n, n_actions = grid.n_states, grid.n_actions
     P = np.zeros((n, n_actions, n))
-    entry = np.full(n, float(step_reward))
+    entry = np.full(n, step_reward)
     entry[grid.kinds == "G"] = goal_reward
     entry[grid.kinds == "F"] = fire_reward
     for s in range(n):
@@ -253,8 +285,22 @@ class ValueIterationResult:
 
 
 def q_from_values(mdp: MDP, values: np.ndarray, gamma: float) -> np.ndarray:
-    """One Bellman backup: ``Q(s, a) = R(s, a) + gamma * sum_s' P(s, a, s') V(s')``."""
+    """One Bellman backup: ``Q(s, a) = R(s, a) + gamma * sum_s' P(s, a, s') V(s')``.
+
+    Raises
+    ------
+    ValueError
+        If ``mdp`` is not an :class:`MDP`, ``values`` not one finite number per state, or
+        ``gamma`` outside ``[0, 1]``.
+    """
+    _check_mdp(mdp)
+    values = checks.finite_array("values", values, shape=(mdp.n_states,))
     gamma = checks.gamma(gamma)
+    return _backup(mdp, values, gamma)
+
+
+def _backup(mdp: MDP, values: np.ndarray, gamma: float) -> np.ndarray:
+    """:func:`q_from_values` of checked arguments (every sweep of value iteration)."""
     return mdp.R + gamma * (mdp.P @ values)
 
 
@@ -283,14 +329,17 @@ def value_iteration(
     record : bool
         Keep ``V`` after every sweep in ``history`` (to watch the footprints spread).
     """
+    _check_mdp(mdp)
     gamma = checks.gamma(gamma)
     tol = checks.real("tol", tol, 0.0, low_open=True)
+    max_sweeps = checks.positive_int("max_sweeps", max_sweeps)
+    record = checks.boolean("record", record)
     values = np.zeros(mdp.n_states)
     history = [values.copy()] if record else None
     deltas = []
     converged = False
     for _ in range(max_sweeps):
-        new_values = q_from_values(mdp, values, gamma).max(axis=1)
+        new_values = _backup(mdp, values, gamma).max(axis=1)
         new_values[mdp.terminal] = 0.0
         deltas.append(float(np.max(np.abs(new_values - values))))
         values = new_values
@@ -301,7 +350,7 @@ def value_iteration(
             break
     return ValueIterationResult(
         values=values,
-        q_values=q_from_values(mdp, values, gamma),
+        q_values=_backup(mdp, values, gamma),
         n_sweeps=len(deltas),
         deltas=np.array(deltas),
         converged=converged,
@@ -314,10 +363,25 @@ def optimal_actions(q_values: np.ndarray, terminal: np.ndarray, atol: float = 1e
 
     Several actions can be optimal: in the slide's grid, the robot one step down and one step
     right of the goal's diagonal sees footprints in two directions that are worth the same.
+
+    Raises
+    ------
+    ValueError
+        If ``q_values`` is not a non-empty ``(S, A)`` array of finite numbers, ``terminal`` not
+        a boolean array of ``S`` flags (integers would be read as state indices), or ``atol``
+        negative.
     """
-    q_values = np.asarray(q_values)
+    q_values = checks.finite_array("q_values", q_values, ndim=2)
+    if 0 in q_values.shape:
+        raise ValueError(f"q_values must hold at least one state and one action, got shape "
+                         f"{q_values.shape}")  # fmt: skip
+    terminal = np.asarray(terminal)
+    if terminal.dtype != bool or terminal.shape != q_values.shape[:1]:
+        raise ValueError(f"terminal must be a boolean array of shape ({q_values.shape[0]},), "
+                         f"one flag per state, got {checks.short_repr(terminal)}")  # fmt: skip
+    atol = checks.real("atol", atol, 0.0)
     mask = q_values >= q_values.max(axis=1, keepdims=True) - atol
-    mask[np.asarray(terminal)] = False
+    mask[terminal] = False
     return mask
 
 
@@ -330,14 +394,41 @@ def greedy_policy(q_values: np.ndarray, terminal: np.ndarray, atol: float = 1e-9
 
 def value_grid(grid: GridWorld, values: np.ndarray) -> np.ndarray:
     """Values laid out on the grid, shape ``grid.shape``; walls and terminal cells are NaN."""
+    values = _state_values(grid, values)
     out = np.full(grid.shape, np.nan)
     keep = ~grid.terminal
-    out[grid.cells[keep, 0], grid.cells[keep, 1]] = np.asarray(values)[keep]
+    out[grid.cells[keep, 0], grid.cells[keep, 1]] = values[keep]
     return out
+
+
+def _check_grid(grid: Any) -> GridWorld:
+    if not isinstance(grid, GridWorld):
+        raise ValueError(f"grid must be a GridWorld, got {checks.short_repr(grid)}")
+    return grid
+
+
+def _check_mdp(mdp: Any) -> MDP:
+    if not isinstance(mdp, MDP):
+        raise ValueError(f"mdp must be an MDP (see transition_model), got {checks.short_repr(mdp)}")
+    return mdp
+
+
+def _state_values(grid: Any, values: Any) -> np.ndarray:
+    """``values`` checked to be one finite number per state of ``grid``."""
+    _check_grid(grid)
+    return checks.finite_array("values", values, shape=(grid.n_states,))
+
+
+def _state_q_values(grid: GridWorld, q_values: Any) -> np.ndarray:
+    """``q_values`` checked to be one finite number per state and action of ``grid``."""
+    return checks.finite_array("q_values", q_values, shape=(grid.n_states, grid.n_actions))
+
 
 
 def format_values(grid: GridWorld, values: np.ndarray, digits: int = 3) -> str:
     """The value table as text, ``digits`` significant digits; ``G``/``F``/``#`` mark cells."""
+    values = _state_values(grid, values)
+    digits = checks.positive_int("digits", digits)
     table = _cell_table(grid, lambda s: f"{values[s]:.{digits}g}")
     width = max(len(x) for line in table for x in line)
     return "\n".join(" ".join(x.rjust(width) for x in line) for line in table)
@@ -345,7 +436,8 @@ def format_values(grid: GridWorld, values: np.ndarray, digits: int = 3) -> str:
 
 def format_policy(grid: GridWorld, q_values: np.ndarray, atol: float = 1e-9) -> str:
     """The optimal actions of every cell as arrows (several when they tie)."""
-    mask = optimal_actions(q_values, grid.terminal, atol)
+    _check_grid(grid)
+    mask = optimal_actions(_state_q_values(grid, q_values), grid.terminal, atol)
     table = _cell_table(grid, lambda s: "".join(ARROWS[a] for a in np.flatnonzero(mask[s])))
     width = max(len(x) for line in table for x in line)
     return "\n".join(" ".join(x.center(width) for x in line) for line in table)
@@ -394,6 +486,15 @@ def plot_gridworld(
     """
     from odsc_recsys.plotting import axes_or_new
 
+    # Every argument before the figure (axes_or_new checks ax): a refused call leaves no empty
+    # figure behind.
+    _check_grid(grid)
+    values = None if values is None else _state_values(grid, values)
+    q_values = None if q_values is None else _state_q_values(grid, q_values)
+    if title is not None and not isinstance(title, str):
+        raise ValueError(f"title must be a string or None, got {title!r}")
+    digits = checks.positive_int("digits", digits)
+    _check_cmap(cmap)
     n_rows, n_cols = grid.shape
     # 1.2 inches a room: values and labels stay legible on a projector.
     ax = axes_or_new(ax, (1.2 * n_cols + 0.9, 1.2 * n_rows + 0.8))
@@ -412,6 +513,16 @@ def plot_gridworld(
     if title:
         ax.set_title(title)
     return ax
+
+
+def _check_cmap(cmap: Any) -> str:
+    """``cmap`` checked to be the name of a registered matplotlib colormap."""
+    from matplotlib import colormaps  # the registry, not pyplot
+
+    if not isinstance(cmap, str) or cmap not in colormaps:
+        raise ValueError(f"cmap must be the name of a matplotlib colormap such as 'RdBu', "
+                         f"got {cmap!r}")  # fmt: skip
+    return cmap
 
 
 def _draw_rooms(ax: Any, grid: GridWorld, values: np.ndarray | None, cmap: str) -> None:
@@ -563,13 +674,19 @@ class RobotGridWorldEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, float]]:
+        if seed is not None:  # checked before the generator is replaced
+            seed = checks.count("seed", seed)
+        if options is not None and not isinstance(options, Mapping):
+            raise ValueError(f"options must be a dict or None, got {options!r}")
         super().reset(seed=seed)
         self.state = self.grid.start_state
         self._steps = 0
         return int(self.state), {"prob": 1.0}
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, float]]:
-        if isinstance(action, (bool, np.bool_)) or action not in range(self.grid.n_actions):
+        # Integers only: 1.0 is not an action (range's `in` would accept it), True neither.
+        if not isinstance(action, int | np.integer) or isinstance(action, bool | np.bool_) \
+                or action not in range(self.grid.n_actions):  # fmt: skip
             raise ValueError(
                 f"action must be 0 (up), 1 (right), 2 (down) or 3 (left), got {action!r}"
             )

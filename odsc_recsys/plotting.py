@@ -20,7 +20,7 @@ figures put their one legend under the panels with :func:`legend_below`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from . import checks
 from .catalog import Catalog
 from .datasets import normalise_title
+from .plot_checks import MetricTable, checked_frame, checked_metric_table
 from .protocol import top_k
 
 if TYPE_CHECKING:  # pyplot is imported by the functions that draw, not by importing this module
@@ -77,16 +78,32 @@ def axes_or_new(ax: Axes | None, figsize: tuple[float, float] = (6, 3.5)) -> Axe
         Where the caller wants the drawing; ``None`` for a new figure.
     figsize : tuple of float
         Width and height in inches of the new figure.
-    """
-    if ax is None:
-        import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=figsize)
+    Raises
+    ------
+    ValueError
+        If ``ax`` is neither ``None`` nor an ``Axes``, or ``figsize`` is not two positive
+        numbers; before any figure is opened.
+    """
+    if ax is not None:
+        from matplotlib.axes import Axes  # not pyplot: checking draws nothing
+
+        if not isinstance(ax, Axes):
+            raise ValueError(f"ax must be a matplotlib Axes or None, got {checks.short_repr(ax)}")
+        return ax
+    if isinstance(figsize, str) or not isinstance(figsize, Sequence) or len(figsize) != 2:
+        raise ValueError(f"figsize must be (width, height) in inches, got {figsize!r}")
+    for side, size in zip(("width", "height"), figsize, strict=True):
+        checks.real(f"figsize {side}", size, 0.0, low_open=True)
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
     return ax
 
 
 def plot_rating_distribution(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Bar chart of how many ratings each star value received."""
+    checked_frame("ratings", ratings, ["rating"])
     ax = axes_or_new(ax)
     counts = ratings["rating"].value_counts().sort_index()
     ax.bar(counts.index.astype(str), counts.to_numpy(), color="#4c72b0")
@@ -96,6 +113,11 @@ def plot_rating_distribution(ratings: pd.DataFrame, ax: Axes | None = None) -> A
 
 def plot_long_tail(popularity: np.ndarray, top: int | None = 627, ax: Axes | None = None) -> Axes:
     """Ratings per movie, sorted: the long tail, with the top-``top`` cut marked."""
+    counts = checks.finite_array("popularity", popularity, ndim=1)
+    if counts.size == 0 or (counts < 0).any() or counts.sum() == 0:
+        raise ValueError(f"popularity must be non-negative counts, at least one positive, got "
+                         f"{checks.short_repr(popularity)}")  # fmt: skip
+    top = checks.positive_int("top", top, allow_none=True)
     ax = axes_or_new(ax)
     counts = np.sort(np.asarray(popularity))[::-1]
     ax.plot(np.arange(1, len(counts) + 1), counts, color="#4c72b0")
@@ -111,6 +133,11 @@ def plot_long_tail(popularity: np.ndarray, top: int | None = 627, ax: Axes | Non
 def plot_genre_counts(counts: dict[str, int] | pd.Series, ax: Axes | None = None,
                       title: str = "Movies per genre") -> Axes:  # fmt: skip
     """Horizontal bars of movies per genre, largest on top."""
+    if not isinstance(counts, Mapping | pd.Series) or not len(counts):
+        raise ValueError(f"counts must be a non-empty dict or Series of genre -> movies, got "
+                         f"{checks.short_repr(counts)}")  # fmt: skip
+    checks.finite_array("counts", list(dict(counts).values()))
+    checks.text("title", title)
     ax = axes_or_new(ax)
     s = pd.Series(dict(counts)).sort_values()
     ax.barh(s.index, s.to_numpy(), color="#55a868")
@@ -120,6 +147,7 @@ def plot_genre_counts(counts: dict[str, int] | pd.Series, ax: Axes | None = None
 
 def plot_user_activity(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Histogram (log x) of ratings per user."""
+    checked_frame("ratings", ratings, ["user_id"])
     ax = axes_or_new(ax)
     per_user = ratings.groupby("user_id").size().to_numpy()
     bins = np.logspace(np.log10(per_user.min()), np.log10(per_user.max()), 30)
@@ -137,6 +165,11 @@ def plot_user_activity(ratings: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def plot_sparsity(matrix: sp.spmatrix, ax: Axes | None = None, max_points: int = 200_000) -> Axes:
     """Spy plot of a users x items matrix, with its density in the title."""
+    if not (sp.issparse(matrix) or isinstance(matrix, np.ndarray)) or matrix.ndim != 2 \
+            or 0 in matrix.shape:  # fmt: skip
+        raise ValueError(f"matrix must be a non-empty 2-d users x items matrix (scipy sparse "
+                         f"or numpy), got {checks.short_repr(matrix)}")  # fmt: skip
+    max_points = checks.positive_int("max_points", max_points)
     ax = axes_or_new(ax, (6, 4))
     coo = sp.coo_matrix(matrix)
     ax.scatter(coo.col[:max_points], coo.row[:max_points], s=0.05, c="k", marker=".",
@@ -168,7 +201,19 @@ def model_colors(names: Iterable[Any], beyond_ten: str = "tab20") -> dict[Any, A
     """
     from matplotlib import colormaps  # the registry, not pyplot: picking colours draws nothing
 
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise ValueError(f"names must be an iterable of model names, got {names!r}")
     names = list(names)
+    try:
+        repeated = [name for i, name in enumerate(names) if name in names[:i]]
+    except (TypeError, ValueError):  # a name that cannot be compared (an array, say)
+        repeated = names
+    if repeated or any(not isinstance(n, Hashable) for n in names):
+        raise ValueError(f"names must be distinct hashable labels (one colour each), got "
+                         f"{checks.short_repr(names)}")  # fmt: skip
+    if not isinstance(beyond_ten, str) or beyond_ten not in colormaps:
+        raise ValueError(f"beyond_ten must be the name of a matplotlib colormap such as "
+                         f"'tab20', got {beyond_ten!r}")  # fmt: skip
     cmap = colormaps["tab10" if len(names) <= 10 else beyond_ten]
     return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
 
@@ -179,6 +224,14 @@ def legend_below(fig: Figure, handles: Sequence[Any], ncols: int, bottom: float)
     The panels are laid out (``tight_layout``) above the bottom ``bottom`` share of the
     figure, which the legend takes.
     """
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fig must be a matplotlib Figure, got {checks.short_repr(fig)}")
+    if isinstance(handles, str) or not isinstance(handles, Sequence):
+        raise ValueError(f"handles must be a sequence of legend handles, got {handles!r}")
+    checks.positive_int("ncols", ncols)
+    checks.real("bottom", bottom, 0.0, 1.0, high_open=True)
     fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.legend(handles=handles, loc="lower center", ncols=ncols, frameon=False)
 
@@ -232,31 +285,16 @@ def plot_metric_bars(
         Its axes in reading order, one per panel; panels the last row does not fill are hidden.
     """
     ncols = checks.positive_int("ncols", ncols)
-    means, errors = _means_and_errors(table, errors)
-    metrics = [m for m in metrics if m in means.columns]
-    if not metrics:
-        raise ValueError(f"none of the metrics is a column of the table {list(means.columns)}")
-    models, settings = _models_and_settings(means.index)
+    horizontal = checks.boolean("horizontal", horizontal)
+    data = checked_metric_table(table, metrics, errors, labels, colors)
+    models, settings = data.models, data.settings
     colors = dict(colors) if colors is not None else model_colors(models)
-    fig, axes = _panel_grid(len(metrics), ncols, len(models) * len(settings), horizontal,
+    fig, axes = _panel_grid(len(data.metrics), ncols, len(models) * len(settings), horizontal,
                             grouped=settings != [None])  # fmt: skip
-    width = 0.8 / len(settings)
-    for ax, metric in zip(axes.ravel(), metrics, strict=False):
-        for j, setting in enumerate(settings):
-            values = _rows_of(means, setting, models)[metric].to_numpy(dtype=float)
-            err = None
-            if errors is not None and metric in errors.columns:
-                err = _error_extents(values, _rows_of(errors, setting, models)[metric])
-            positions = np.arange(len(models)) + (j - (len(settings) - 1) / 2) * width
-            style: dict[str, Any] = {"color": [colors[m] for m in models], "capsize": 3}
-            style["xerr" if horizontal else "yerr"] = err
-            if setting is not None:
-                style.update(hatch=SETTING_HATCHES[j % len(SETTING_HATCHES)], edgecolor="white",
-                             label=str(setting))  # fmt: skip
-            (ax.barh if horizontal else ax.bar)(positions, values, width, **style)
-        _name_models(ax, models, horizontal)
+    for ax, metric in zip(axes.ravel(), data.metrics, strict=False):
+        _draw_metric_panel(ax, data, metric, colors, horizontal)
         ax.set_title((labels or {}).get(metric, metric))
-    for ax in axes.ravel()[len(metrics) :]:
+    for ax in axes.ravel()[len(data.metrics) :]:
         ax.set_visible(False)
     if settings == [None]:
         fig.tight_layout()
@@ -265,36 +303,26 @@ def plot_metric_bars(
     return fig
 
 
-def _means_and_errors(
-    table: pd.DataFrame, errors: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """A table of intervals (columns ``(metric, "mean" | "low" | "high")``) as its means and
-    ``(low, high)`` tuples; any other table as it is, with ``errors`` as given."""
-    if not isinstance(table.columns, pd.MultiIndex):
-        return table, errors
-    stats = set(table.columns.get_level_values(-1))
-    if table.columns.nlevels != 2 or not {"mean", "low", "high"} <= stats:
-        raise ValueError(
-            "a table with two column levels must hold (metric, 'mean' | 'low' | 'high'), "
-            f"got {list(table.columns)[:6]}"
-        )
-    if errors is not None:
-        raise ValueError("errors must be None: the table holds its own (low, high) intervals")
-    means, lows, highs = (table.xs(stat, axis=1, level=1) for stat in ("mean", "low", "high"))
-    bounds = {m: list(zip(lows[m], highs[m], strict=True)) for m in means.columns}
-    return means, pd.DataFrame(bounds, index=table.index)
-
-
-def _models_and_settings(index: pd.Index) -> tuple[list[Any], list[Any]]:
-    """The models (bars of one colour each) and the settings (groups of bars), in the table's
-    order; ``[None]`` as the settings of a one-level index."""
-    if index.nlevels == 1:
-        return list(index), [None]
-    if index.nlevels == 2:
-        return list(dict.fromkeys(index.get_level_values(1))), list(
-            dict.fromkeys(index.get_level_values(0))
-        )
-    raise ValueError(f"the table's index must be models or (setting, model), got {index.names}")
+def _draw_metric_panel(
+    ax: Axes, data: MetricTable, metric: Hashable, colors: Mapping[Any, Any], horizontal: bool
+) -> None:
+    """One panel: a bar of ``metric`` per model, the settings side by side and hatched, with
+    the error bars of the intervals, and the models named along the axis."""
+    models, settings = data.models, data.settings
+    width = 0.8 / len(settings)
+    for j, setting in enumerate(settings):
+        values = _rows_of(data.means, setting, models)[metric].to_numpy(dtype=float)
+        err = None
+        if data.errors is not None and metric in data.errors.columns:
+            err = _error_extents(values, _rows_of(data.errors, setting, models)[metric])
+        positions = np.arange(len(models)) + (j - (len(settings) - 1) / 2) * width
+        style: dict[str, Any] = {"color": [colors[m] for m in models], "capsize": 3}
+        style["xerr" if horizontal else "yerr"] = err
+        if setting is not None:
+            style.update(hatch=SETTING_HATCHES[j % len(SETTING_HATCHES)], edgecolor="white",
+                         label=str(setting))  # fmt: skip
+        (ax.barh if horizontal else ax.bar)(positions, values, width, **style)
+    _name_models(ax, models, horizontal)
 
 
 def _panel_grid(
@@ -354,6 +382,14 @@ def catalog_frame(
     catalog: Catalog, codes: np.ndarray, names: list[str], n: int = 10
 ) -> pd.DataFrame:
     """The first ``n`` movies of a catalogue with their primary genre, for display."""
+    if not isinstance(catalog, Catalog):
+        raise ValueError(f"catalog must be a Catalog, got {checks.short_repr(catalog)}")
+    n = checks.positive_int("n", n)
+    checks.nonempty("names", names)
+    codes = checks.indices("codes", codes, len(names))
+    if len(codes) != catalog.n_items:
+        raise ValueError(f"codes must hold one genre code per movie ({catalog.n_items}), got "
+                         f"{len(codes)}")  # fmt: skip
     df = catalog.to_frame().head(n).copy()
     df["primary genre"] = [names[c] for c in codes[:n]]
     return df
@@ -445,9 +481,20 @@ def plot_state_decomposition(
         the greedy top-k by merged Q, each entry in the colour of the sub-state that proposed
         it and linked to its row.
     """
+    needs = ("check_state", "decompose", "recommend", "q_row", "genre_names", "genre_of",
+             "table_rows", "n_items")  # fmt: skip
+    if not all(hasattr(tables, a) for a in needs):
+        raise ValueError(f"tables must be per-genre Q-tables (GenreQTables), got "
+                         f"{checks.short_repr(tables)}")  # fmt: skip
     k = checks.integer("k", k, 1, 20)  # one line per movie of the merged list
     row_top = checks.integer("row_top", row_top, 1, 5)
-    state = [int(m) for m in state]
+    state = list(tables.check_state(state))  # integers only: 0.5 is refused, not truncated
+    if not state:
+        raise ValueError("state must hold at least one movie, got none")
+    if isinstance(titles, str) or not isinstance(titles, Sequence) or \
+            len(titles) != tables.n_items:  # fmt: skip
+        raise ValueError(f"titles must name all {tables.n_items} catalogue movies, got "
+                         f"{checks.short_repr(titles)}")  # fmt: skip
     subs = tables.decompose(state)
     recs = tables.recommend(state, k=k)
     ax = axes_or_new(ax, (12.5, 6.2))
@@ -552,6 +599,12 @@ def plot_state_space_growth(
     memory_line : float
         A machine's memory, drawn as a dashed line (16 GB: a laptop).
     """
+    growth = ["n_items", "ordered_states", "unordered_states", "dense_bytes"]
+    checked_frame("by_n", by_n, [*growth, "per_genre_bytes"])
+    checked_frame("by_k", by_k, ["history_length", "ordered_states", "unordered_states"])
+    n_items = checks.positive_int("n_items", n_items)
+    checks.real("real_genre_bytes", real_genre_bytes, 0.0, low_open=True)  # on a log axis
+    checks.real("memory_line", memory_line, 0.0, low_open=True)
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
@@ -591,6 +644,9 @@ def plot_q_before_after(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     frame : DataFrame
         Columns ``movie``, ``Q before`` and ``Q after``, one row per listed movie.
     """
+    checked_frame("frame", frame, ["movie", "Q before", "Q after"])
+    checks.finite_array("Q before", frame["Q before"].to_numpy())
+    checks.finite_array("Q after", frame["Q after"].to_numpy())
     ax = axes_or_new(ax, (10, 4))
     x = np.arange(len(frame))
     ax.bar(x - 0.2, frame["Q before"], 0.4, label="before the step", color="#4c72b0")
@@ -612,6 +668,12 @@ def plot_stream_curves(curves: dict[float, pd.DataFrame]) -> Figure:
         :func:`odsc_recsys.training.stream_curve` results (``seen``, ``hit_rate``,
         ``explored``).
     """
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError(f"curves must be a non-empty dict of epsilon -> curve, got "
+                         f"{checks.short_repr(curves)}")  # fmt: skip
+    for eps, curve in curves.items():
+        checks.epsilon(eps)
+        checked_frame(f"curves[{eps!r}]", curve, ["seen", "hit_rate", "explored", "epoch"])
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -653,6 +715,13 @@ def plot_hyperparameter_effects(
     reference_label : str
         What the dotted line is, for the title.
     """
+    checks.text("metric", metric)
+    checks.text("reference_label", reference_label)
+    checked_frame("effects", effects, ["parameter", "value", metric])
+    unknown = [p for p in dict.fromkeys(effects["parameter"]) if not hasattr(reference, str(p))]
+    if unknown:
+        raise ValueError(f"reference must have a value for every swept parameter, got none "
+                         f"for {unknown} in {checks.short_repr(reference)}")  # fmt: skip
     import matplotlib.pyplot as plt
 
     summary = effects.groupby(["parameter", "value"], sort=False)[metric].agg(

@@ -8,6 +8,7 @@ last three, collaborative filtering at all of it. The evaluation code never spec
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from . import checks
 
 
-def as_history(history: Iterable[int], n_items: int) -> np.ndarray:
+def as_history(history: Iterable[int], n_items: int, name: str = "history") -> np.ndarray:
     """Validate a history and return it as an int64 array.
 
     Parameters
@@ -24,23 +25,56 @@ def as_history(history: Iterable[int], n_items: int) -> np.ndarray:
         Catalogue indices, oldest first.
     n_items : int
         Size of the catalogue; valid indices are ``0 .. n_items - 1``.
+    name : str
+        What the error message calls the sequence (``"exclude"`` for a list of movies to skip).
 
     Raises
     ------
     ValueError
-        If an index is outside ``[0, n_items)`` (the message names it).
+        If ``history`` is not a 1-d sequence of integers (a string, a float such as ``1.0``, a
+        bool or a nested list is not), or an index is outside ``[0, n_items)``: the message
+        names it. A negative index is refused, never wrapped to the end of the catalogue.
     """
-    arr = np.asarray(list(history) if not isinstance(history, np.ndarray) else history)
+    if type(n_items) is not int or n_items < 0:  # a plain int, the usual case, is checked fast
+        n_items = checks.count("n_items", n_items)
+    allowed = f"{name} must be a 1-d sequence of integer item indices"
+    if isinstance(history, str | bytes):  # list("12") would read as two one-letter items
+        raise ValueError(f"{allowed}, got {history!r}")
+    try:
+        arr = np.asarray(history if isinstance(history, np.ndarray) else list(history))
+    except (TypeError, ValueError):  # not iterable, or ragged
+        raise ValueError(f"{allowed}, got {checks.short_repr(history)}") from None
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"a history is a 1-d sequence of integer item indices, got {arr!r}")
+        raise ValueError(f"{allowed}, got {checks.short_repr(history)}")
     bad = arr[(arr < 0) | (arr >= n_items)]
     if bad.size:
-        raise ValueError(
-            f"unknown item index {int(bad[0])}: catalogue indices run from 0 to {n_items - 1}"
+        where = (
+            f"catalogue indices run from 0 to {n_items - 1}"
+            if n_items
+            else "the catalogue is empty (n_items is 0)"
         )
+        raise ValueError(f"unknown item index {int(bad[0])}: {where}")
     return arr.astype(np.int64, copy=False)
+
+
+def _check_scores(scores: object, ndim: int) -> np.ndarray:
+    """``scores`` as an array of ``ndim`` dimensions of numbers without NaN (``-inf`` is
+    allowed: it marks an item that must not be listed)."""
+    array = np.asarray(scores)
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ValueError(f"scores must be numbers, got {checks.short_repr(scores)} (dtype {array.dtype})")
+    if array.ndim != ndim:
+        raise ValueError(f"scores must be a {ndim}-d array, got shape {array.shape}")
+    nan = np.isnan(array)
+    if nan.any():
+        at = tuple(int(i) for i in np.argwhere(nan)[0])
+        raise ValueError(f"scores must not be NaN, got nan at position "
+                         f"{at[0] if ndim == 1 else at}")  # fmt: skip
+    return array
 
 
 def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] | None = None) -> np.ndarray:
@@ -54,12 +88,16 @@ def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] | None = None) -> n
     the lowest indices that tie with ``v``. Scores must not be NaN.
     """
     k = checks.count("k", k)
-    scores = np.asarray(scores)
+    scores = _check_scores(scores, 1)
     if exclude is not None:
+        if isinstance(exclude, str | bytes) or not isinstance(exclude, Iterable):
+            raise ValueError(f"exclude must be integers in [0, {len(scores) - 1}], "
+                             f"got {exclude!r}")  # fmt: skip
+        items = exclude if isinstance(exclude, np.ndarray) else list(exclude)  # a set too
+        ex = checks.indices("exclude", items, len(scores))
         scores = scores.astype(np.float64)  # a copy, safe to mask
-        ex = np.asarray(list(exclude) if not isinstance(exclude, np.ndarray) else exclude)
         if ex.size:
-            scores[ex.astype(np.int64)] = -np.inf
+            scores[ex] = -np.inf
         k = min(k, int(np.isfinite(scores).sum()))
     n = len(scores)
     if k <= 0:
@@ -98,11 +136,16 @@ class Recommender:
         raise NotImplementedError
 
     def check_fitted(self) -> None:
-        """Raise ``RuntimeError`` if the model cannot answer yet (nothing to check by default).
+        """Raise ``RuntimeError`` if the model cannot answer yet.
 
         Called before a history is validated: until ``fit``, ``n_items`` is not the
-        catalogue's size, and every movie would look unknown.
+        catalogue's size, and every movie would look unknown. By default a model without a
+        catalogue (``n_items`` still 0) is not fitted; subclasses check what ``fit`` sets.
         """
+        if not self.n_items:
+            raise RuntimeError(
+                f"{type(self).__name__} is not fitted: call fit() first (it has no catalogue yet)"
+            )
 
     def score(self, history: Iterable[int]) -> np.ndarray:  # pragma: no cover - interface
         """Return one score per catalogue item (higher is better) for this history."""
@@ -130,9 +173,10 @@ class Recommender:
             Items never to recommend (typically everything in ``history``).
         """
         self.check_fitted()
+        k = checks.count("k", k)
         hist = as_history(history, self.n_items)
         if exclude is not None:
-            exclude = as_history(exclude, self.n_items)
+            exclude = as_history(exclude, self.n_items, "exclude")
         return top_k(self.score(hist), k, exclude)
 
     def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
@@ -147,7 +191,7 @@ class Recommender:
         """
         self.check_fitted()
         k = checks.count("k", k)
-        hists = [as_history(h, self.n_items) for h in histories]
+        hists = _histories(histories, self.n_items)
         out = np.full((len(hists), k), -1, dtype=np.int64)
         if type(self).recommend is not Recommender.recommend:
             for j, hist in enumerate(hists):
@@ -158,6 +202,23 @@ class Recommender:
             block = hists[start : start + RECOMMEND_BLOCK]
             out[start : start + len(block)] = top_k_many(self.score_many(block), k, block)
         return out
+
+
+def _histories(histories: Sequence[Iterable[int]], n_items: int) -> list[np.ndarray]:
+    """Validated histories of a batch; a single flat history is refused, not read as many."""
+    if isinstance(histories, str | bytes) or not isinstance(histories, Iterable):
+        raise ValueError(f"histories must be a sequence of histories, got {checks.short_repr(histories)}")
+    hists = list(histories)
+    if hists and all(isinstance(h, Integral | np.integer) for h in hists):
+        raise ValueError(f"histories must be a sequence of histories (one list of movies per "
+                         f"user), got a single history {checks.short_repr(histories)}")  # fmt: skip
+    out = []
+    for j, h in enumerate(hists):
+        try:
+            out.append(as_history(h, n_items))
+        except ValueError as err:
+            raise ValueError(f"histories[{j}]: {err}") from None
+    return out
 
 
 def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -193,14 +254,25 @@ def top_k_many(
     excluded items never listed.
     """
     k = checks.count("k", k)
-    masked = np.array(scores, dtype=np.float64)  # a copy
+    masked = np.array(_check_scores(scores, 2), dtype=np.float64)  # a copy
     n, m = masked.shape
     if exclude is not None:
+        if len(exclude) != n:
+            raise ValueError(f"exclude must hold one sequence per row of scores ({n}), "
+                             f"got {len(exclude)}")  # fmt: skip
         lengths = np.fromiter((len(e) for e in exclude), dtype=np.int64, count=n)
         if lengths.sum():
             rows = np.repeat(np.arange(n), lengths)
-            cols = np.concatenate([np.asarray(e, dtype=np.int64) for e in exclude])
-            masked[rows, cols] = -np.inf
+            cols = np.concatenate([np.asarray(e) for e in exclude if len(e)])
+            if not np.issubdtype(cols.dtype, np.integer):
+                raise ValueError(f"exclude must hold integer item indices, got "
+                                 f"{checks.short_repr(exclude)}")  # fmt: skip
+            bad = (cols < 0) | (cols >= m)
+            if bad.any():  # a negative index would mask the end of the row
+                first = int(np.argmax(bad))
+                raise ValueError(f"exclude[{int(rows[first])}] must be integers in [0, {m - 1}],"
+                                 f" got {cols[first].item()!r}")  # fmt: skip
+            masked[rows, cols.astype(np.int64)] = -np.inf
         n_valid = np.isfinite(masked).sum(axis=1)
     else:
         n_valid = np.full(n, m)

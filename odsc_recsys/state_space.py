@@ -96,7 +96,7 @@ def n_states(n_items: int, history_length: int = 3, ordered: bool = False) -> in
     ordered : bool
         ``True`` counts permutations (order matters), ``False`` combinations.
     """
-    if ordered:
+    if checks.boolean("ordered", ordered):
         return n_permutations(n_items, history_length)
     return n_combinations(n_items, history_length)
 
@@ -109,8 +109,19 @@ def dense_table_bytes(n_states: int, n_actions: int, dtype: npt.DTypeLike = np.f
     >>> dense_table_bytes(40_885_625, 627, "float32")
     102541147500
     """
-    itemsize = np.dtype(dtype).itemsize
-    return checks.count("n_states", n_states) * checks.count("n_actions", n_actions) * itemsize
+    n_states, n_actions = checks.count("n_states", n_states), checks.count("n_actions", n_actions)
+    return n_states * n_actions * _itemsize(dtype)
+
+
+def _itemsize(dtype: Any) -> int:
+    """Bytes per value of a numeric numpy dtype (``None`` would silently mean float64)."""
+    try:
+        numeric = dtype is not None and np.issubdtype(np.dtype(dtype), np.number)
+    except TypeError:
+        numeric = False
+    if not numeric:
+        raise ValueError(f"dtype must be a numeric numpy dtype such as 'float32', got {dtype!r}")
+    return np.dtype(dtype).itemsize
 
 
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -122,9 +133,8 @@ def format_bytes(n_bytes: float, digits: int = 4) -> str:
     ``digits`` is the number of significant digits. Sizes beyond yottabytes are written in
     scientific notation.
     """
-    if not math.isfinite(n_bytes) or n_bytes < 0:
-        raise ValueError(f"n_bytes must be a finite non-negative number, got {n_bytes!r}")
-    value = float(n_bytes)
+    value = checks.real("n_bytes", n_bytes, 0.0)
+    digits = checks.positive_int("digits", digits)
     for unit in _UNITS:
         if value < 1000 or unit == _UNITS[-1]:
             if value >= 1000:  # beyond yottabytes
@@ -154,8 +164,17 @@ def per_genre_dense_bytes(
     n_items : int
         Number of columns of every table (the whole catalogue).
     """
-    rows = sum(genre_table_rows(n_g) for n_g in genre_sizes)
+    sizes = _counts("genre_sizes", genre_sizes)
+    checks.nonempty("genre_sizes", sizes)
+    rows = sum(genre_table_rows(n_g) for n_g in sizes)
     return dense_table_bytes(rows, n_items, dtype)
+
+
+def _counts(name: str, values: Any) -> list[Any]:
+    """The elements of an iterable (not a string) as a list; the caller checks each."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValueError(f"{name} must be a sequence of non-negative integers, got {values!r}")
+    return list(values)
 
 
 def genre_combination_table_count(n_genres: int = 10, max_genres: int = 3) -> int:
@@ -197,9 +216,12 @@ def growth_with_items(
     the int64 range; use :func:`n_permutations` / :func:`n_combinations` for exact values.
     """
     k = checks.count("history_length", history_length)
-    itemsize = np.dtype(dtype).itemsize
-    rows = [_growth_row(checks.count("n_items", n), k, itemsize) for n in n_values]
-    return pd.DataFrame(rows)
+    itemsize = _itemsize(dtype)
+    ns = [
+        checks.count("n_items", n)
+        for n in checks.nonempty("n_values", _counts("n_values", n_values))
+    ]
+    return pd.DataFrame([_growth_row(n, k, itemsize) for n in ns])
 
 
 def growth_with_history(
@@ -210,9 +232,10 @@ def growth_with_history(
     Same columns as :func:`growth_with_items`, one row per history length.
     """
     n = checks.count("n_items", n_items)
-    itemsize = np.dtype(dtype).itemsize
-    rows = [_growth_row(n, checks.count("history_length", k), itemsize) for k in history_lengths]
-    return pd.DataFrame(rows)
+    itemsize = _itemsize(dtype)
+    lengths = checks.nonempty("history_lengths", _counts("history_lengths", history_lengths))
+    ks = [checks.count("history_length", k) for k in lengths]
+    return pd.DataFrame([_growth_row(n, k, itemsize) for k in ks])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,20 +281,37 @@ def unrank_pair(rank: int) -> tuple[int, int]:
 
 def rank_pairs(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Vectorised :func:`rank_pair` for int arrays (order within each pair is ignored)."""
-    i = np.asarray(i, dtype=np.int64)
-    j = np.asarray(j, dtype=np.int64)
-    if np.any(i < 0) or np.any(j < 0):
-        raise ValueError("pair members must be non-negative integers")
+    i, j = _int_array("i", i), _int_array("j", j)
+    try:
+        shape = np.broadcast_shapes(i.shape, j.shape)
+    except ValueError:
+        raise ValueError(f"i and j must have the same (or broadcastable) shapes, got {i.shape} "
+                         f"and {j.shape}") from None  # fmt: skip
+    for name, members in (("i", i), ("j", j)):
+        if np.any(members < 0):
+            raise ValueError(f"pair members must be non-negative integers, got {name} = "
+                             f"{members[members < 0].ravel()[0].item()!r}")  # fmt: skip
     if np.any(i == j):
-        raise ValueError("a pair needs two different items")
+        twice = np.broadcast_to(i, shape)[i == j].ravel()[0].item()
+        raise ValueError(f"a pair needs two different items, got {twice!r} twice")
     return pair_rank(np.minimum(i, j), np.maximum(i, j))
+
+
+def _int_array(name: str, values: Any) -> np.ndarray:
+    """``values`` as an int64 array, refusing floats (``0.5`` would truncate to ``0``),
+    booleans, strings and NaN instead of converting them."""
+    array = np.asarray(values)
+    if array.size and (array.dtype == bool or not np.issubdtype(array.dtype, np.integer)):
+        raise ValueError(f"{name} must be integers, got {checks.short_repr(values)} (dtype {array.dtype})")
+    return array.astype(np.int64)
+
 
 
 def unrank_pairs(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`unrank_pair`: returns arrays ``(i, j)`` with ``i < j``."""
-    r = np.asarray(ranks, dtype=np.int64)
+    r = _int_array("ranks", ranks)
     if np.any(r < 0):
-        raise ValueError("ranks must be non-negative integers")
+        raise ValueError(f"ranks must be non-negative integers, got {r[r < 0].ravel()[0].item()!r}")
     j = ((1 + np.sqrt(1 + 8 * r.astype(np.float64))) // 2).astype(np.int64)
     # Float square roots can be off by one for large ranks: correct both ways.
     j -= pair_rank(0, j) > r
@@ -290,7 +330,7 @@ def rank_combination(items: Iterable[int]) -> int:
     >>> rank_combination([0, 1, 2]), rank_combination([0, 1, 3]), rank_combination([2, 1, 3])
     (0, 1, 3)
     """
-    values = [checks.count("item", c) for c in items]
+    values = [checks.count("item", c) for c in _counts("items", items)]
     combo = sorted(values)
     if len(set(combo)) != len(combo):
         raise ValueError(f"a combination needs distinct items, got {values}")

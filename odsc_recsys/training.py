@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from . import checks
-from .catalog import Catalog
+from .catalog import PRIMARY_GENRE_STRATEGIES, Catalog
 from .metrics import evaluate
-from .qtables import GenreQTables, check_rules, replay_train, replay_train_fast
+from .qtables import STORAGES, GenreQTables, check_rules, replay_train, replay_train_fast
 from .sessions import Transitions
 
 
@@ -73,6 +73,8 @@ class TrainConfig:
         checks.real("penalty", self.penalty, 0.0)
         checks.positive_int("k", self.k)
         checks.positive_int("epochs", self.epochs)
+        checks.one_of("storage", self.storage, STORAGES)
+        checks.one_of("genre_strategy", self.genre_strategy, PRIMARY_GENRE_STRATEGIES)
 
     def with_(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
@@ -159,6 +161,7 @@ def train(
         One row per epoch: online hit rate during training, share of explored slots, and the
         validation metrics when ``val`` is given.
     """
+    _check_train(catalog, config, rng, val, tables)
     tables = tables if tables is not None else make_tables(catalog, config)
     epochs = range(1, config.epochs + 1)
     if progress:
@@ -173,6 +176,38 @@ def train(
             row.update(_validation_scores(tables, val, config.k, histories))
         rows.append(row)
     return tables, pd.DataFrame(rows)
+
+
+def _check_train(
+    catalog: Catalog, config: TrainConfig, rng: object, val: object, tables: object
+) -> None:
+    """The arguments of :func:`train` that its loop does not check itself. Tables to continue
+    must agree with ``config`` and ``catalog``: a setting silently taken from one of them
+    would train something else than the caller asked for."""
+    if not isinstance(catalog, Catalog):
+        raise ValueError(f"catalog must be a Catalog, got {type(catalog).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
+    checks.generator("rng", rng, allow_none=True)
+    if val is not None and not isinstance(val, Transitions):
+        raise ValueError(f"val must be Transitions or None, got {type(val).__name__}")
+    if tables is None:
+        return
+    if not isinstance(tables, GenreQTables):
+        raise ValueError(f"tables must be GenreQTables or None, got {type(tables).__name__}")
+    codes, names = catalog.primary_genres(config.genre_strategy)
+    if list(names) != list(tables.genre_names) or not np.array_equal(codes, tables.genre_of):
+        raise ValueError(
+            f"tables were not built for this catalogue's {catalog.n_items} movies with the "
+            f"{config.genre_strategy!r} genre rule (they have {tables.n_items} movies in "
+            f"{tables.n_tables} genres)"
+        )
+    for name in ("alpha", "gamma", "epsilon", "storage"):
+        mine, theirs = getattr(config, name), getattr(tables, name)
+        if mine != theirs:
+            raise ValueError(f"config.{name} is {mine!r} but the tables were built with "
+                             f"{name} {theirs!r}: make them agree (config.with_({name}="
+                             f"{theirs!r}) to keep the tables' value)")  # fmt: skip
 
 
 def _one_pass(
@@ -222,6 +257,16 @@ def _check_hyperparameters(names: Iterable[str]) -> None:
         raise ValueError(f"unknown hyperparameter(s) {unknown}: choose from {fields}")
 
 
+def _check_values(grid: Mapping[str, Sequence[object]]) -> None:
+    """Every hyperparameter of a grid or sweep needs at least one value; each is checked by
+    :class:`TrainConfig` before anything is trained."""
+    for name, values in grid.items():
+        if isinstance(values, str | bytes) or not hasattr(values, "__len__") or not len(values):
+            raise ValueError(f"{name} needs a non-empty list of values, got {values!r}")
+        for value in values:
+            AS_PUBLISHED.with_(**{name: value})
+
+
 def grid_search(
     catalog: Catalog,
     train_transitions: Transitions,
@@ -250,6 +295,8 @@ def grid_search(
         decreasing HR then NDCG.
     """
     _check_hyperparameters(grid)
+    _check_values(grid)
+    checks.count("seed", seed)
     names = list(grid)
     rows = []
     for values in itertools.product(*(grid[n] for n in names)):
@@ -299,6 +346,8 @@ def sweep(
         ``val_HR@k``, ``val_NDCG@k``.
     """
     _check_hyperparameters(values)
+    _check_values(values)
+    checks.count("seed", seed)
     if seeds is not None and (len(seeds) == 0 or len(set(seeds)) != len(seeds)):
         raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)!r}")
     k = base.k
@@ -350,6 +399,7 @@ def tune(
     :data:`TUNED` is what this returns for the notebook's grid (``tests/test_training.py``
     checks it on MovieLens).
     """
+    checks.positive_int("max_epochs", max_epochs)
     search = grid_search(catalog, train_transitions, val, grid, base, seed, histories, fast)
     best = search.iloc[0]
     config = base.with_(**{name: type(getattr(base, name))(best[name]) for name in grid},

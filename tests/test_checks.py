@@ -119,3 +119,77 @@ def test_bad_epsilon(epsilon):
 def test_boundaries_are_allowed():
     assert checks.alpha(1) == 1.0 and checks.gamma(0) == 0.0 and checks.gamma(1.0) == 1.0
     assert checks.epsilon(0.0) == 0.0 and checks.epsilon(np.float32(1.0)) == 1.0
+
+
+# ---- arrays, positions, strings and generators
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([1.0, math.nan, 2.0], "q must be finite numbers, got nan at position 1"),
+        ([[1.0, 2.0], [3.0, -math.inf]], "q must be finite numbers, got -inf at position (1, 1)"),
+        (["1", "2"], "q must be finite numbers, got ['1', '2'] (dtype <U1)"),
+        ([True, False], "q must be finite numbers, got [True, False] (dtype bool)"),
+    ],
+)
+def test_finite_array_names_the_first_bad_element(values, message):
+    with pytest.raises(ValueError) as info:
+        checks.finite_array("q", values)
+    assert str(info.value) == message
+
+
+def test_finite_array_shapes():
+    assert checks.finite_array("q", [1, 2]).dtype == np.float64
+    assert checks.finite_array("q", np.ones((2, 3)), shape=(-1, 3)).shape == (2, 3)
+    with pytest.raises(ValueError, match=r"q must have shape \(any, 4\), got shape \(2, 3\)"):
+        checks.finite_array("q", np.ones((2, 3)), shape=(-1, 4))
+    with pytest.raises(ValueError, match=r"q must be a 1-d array, got shape \(2, 3\)"):
+        checks.finite_array("q", np.ones((2, 3)), ndim=1)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([0, 4, -1], "items must be integers in [0, 4], got -1 at position 2"),
+        ([0, 5], "items must be integers in [0, 4], got 5 at position 1"),
+        ([1.0, 2.5], "items must be integers in [0, 4], got 2.5 at position 1"),
+        ([1.0, 2.0], "items must be integers in [0, 4], got 1.0 at position 0"),
+        ([1, True], "items must be integers in [0, 4], got True at position 1"),
+        (np.array([1, "a"], dtype=object), "items must be integers in [0, 4], got 'a' at position 1"),
+        ([[1, 2]], "items must be a 1-d sequence of integers, got [[1, 2]]"),
+        ([3, 1, 3], "items must not repeat an element, got 3 twice (position 2)"),
+    ],
+)  # fmt: skip
+def test_indices_names_the_first_bad_element(values, message):
+    with pytest.raises(ValueError) as info:
+        checks.indices("items", values, 5, unique=True)
+    assert str(info.value) == message
+
+
+@given(st.lists(st.integers(-10, 10), max_size=8), st.integers(0, 6))
+def test_indices_accepts_exactly_the_positions_in_range(values, n):
+    if all(0 <= v < n for v in values):
+        assert checks.indices("items", values, n).tolist() == values
+    else:
+        with pytest.raises(ValueError, match="items must be integers in"):
+            checks.indices("items", values, n)
+
+
+def test_index_text_nonempty_generator():
+    assert checks.index("genre", 2, 3) == 2
+    with pytest.raises(ValueError, match=r"genre must be an integer in \[0, 2\], got 3"):
+        checks.index("genre", 3, 3)
+    with pytest.raises(ValueError, match=r"item must be a position in \[0, n\), but n is 0"):
+        checks.index("item", 0, 0)
+    assert checks.text("title", "Fargo") == "Fargo"
+    for bad in ("", "   ", 5, None):
+        with pytest.raises(ValueError, match=f"title must be a non-empty string, got {bad!r}"):
+            checks.text("title", bad)
+    assert checks.nonempty("lists", [1]) == [1]
+    with pytest.raises(ValueError, match=r"lists must not be empty, got \[\]"):
+        checks.nonempty("lists", [])
+    rng = np.random.default_rng(0)
+    assert checks.generator("rng", rng) is rng and checks.generator("rng", None, allow_none=True) is None
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator .*, got 0"):
+        checks.generator("rng", 0)
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator .*, got None"):
+        checks.generator("rng", None)

@@ -322,6 +322,12 @@ def test_synthetic_has_the_canonical_schema_and_is_seeded():
     assert (r1.groupby("user_id")["timestamp"].diff().dropna() > 0).all()
 
 
+def test_synthetic_with_one_genre_gives_every_movie_that_genre():
+    # it used to ask for up to two more genres out of one and crash inside numpy
+    _, movies = ds.synthetic_movielens(n_users=20, n_items=40, n_genres=1, seed=0)
+    assert set(movies["genres"]) == {(ds.GENRES[1],)}
+
+
 def test_synthetic_popularity_has_a_long_tail():
     r, _ = ds.synthetic_movielens(n_users=300, n_items=200, seed=0)
     counts = np.sort(r["item_id"].value_counts().to_numpy())[::-1]

@@ -846,7 +846,7 @@ def test_config_fields_and_round_trip():
     config = NetConfig(gamma=0.0, tau=1.0, dueling=True, target_update="polyak")
     assert NetConfig.from_dict(config.as_dict()) == config
     assert NetConfig().with_(gamma=0.9).gamma == 0.9 and NetConfig().gamma == 0.5
-    with pytest.raises(TypeError, match="NetConfig"):
+    with pytest.raises(ValueError, match="config must be a NetConfig or None, got dict"):
         DQNRecommender({"gamma": 0.5})
 
 
@@ -924,7 +924,7 @@ def test_validation_histories_with_unknown_movies_are_rejected(planted):
 def test_other_fit_arguments_are_checked(planted):
     _, split = planted
     model = DQNRecommender(TINY)
-    with pytest.raises(TypeError, match="Generator"):
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator .*got 0"):
         model.fit(split.train, N_PLANTED, 0)
     for n in (0, True, 2.5):
         with pytest.raises(ValueError, match=rf"n_items.*{re.escape(repr(n))}"):
@@ -1299,7 +1299,7 @@ def test_agent_arguments_are_checked(logged_dqn):
         QNetworkAgent(logged_dqn, pad=8, buffer_size=2.5)
     with pytest.raises(ValueError, match="update_every must be a positive integer, got True"):
         QNetworkAgent(logged_dqn, pad=8, update_every=True)
-    with pytest.raises(TypeError, match="DQNRecommender"):
+    with pytest.raises(ValueError, match="model must be a DQNRecommender, got Supervised"):
         QNetworkAgent(SupervisedRecommender(TINY), pad=8)
 
 

@@ -29,6 +29,7 @@ from odsc_recsys.distributed import (
 )
 from odsc_recsys.metrics import evaluate
 from odsc_recsys.qtables import GenreQTables, replay_train
+from odsc_recsys.sessions import Transitions
 
 # A small catalogue: 30 movies in 5 genres of unequal size (sizes 11, 8, 6, 4, 1).
 GENRE_OF = np.array([0] * 11 + [1] * 8 + [2] * 6 + [3] * 4 + [4])[
@@ -43,11 +44,13 @@ def in_process(n_shards: int | None = None) -> ClusterConfig:
     return ClusterConfig(in_process=True, n_shards=n_shards)
 
 
-def transitions(n: int, seed: int, n_items: int = N_ITEMS, width: int = 3) -> SimpleNamespace:
-    """Random transitions: ``width`` distinct movies, then a different next movie."""
+def transitions(n: int, seed: int, n_items: int = N_ITEMS, width: int = 3) -> Transitions:
+    """Random transitions: ``width`` distinct movies, then a different next movie (one user
+    per transition)."""
     rng = np.random.default_rng(seed)
     rows = np.array([rng.choice(n_items, width + 1, replace=False) for _ in range(n)])
-    return SimpleNamespace(states=rows[:, :width], targets=rows[:, width])
+    return Transitions(users=np.arange(n), states=rows[:, :width], targets=rows[:, width],
+                       positions=np.full(n, width))  # fmt: skip
 
 
 def assert_same_tables(dq: DistributedQTables, ref: GenreQTables) -> None:
@@ -270,11 +273,11 @@ def test_serving_equals_genre_tables():
 def test_evaluate_through_the_protocol_is_batched_and_equals_gathered_tables(monkeypatch):
     data = transitions(150, seed=2)
     histories = {u: np.random.default_rng(u).choice(N_ITEMS, 6, replace=False) for u in range(12)}
-    test = SimpleNamespace(
+    test = Transitions(
+        users=np.arange(12),
         states=np.array([h[2:5] for h in histories.values()]),
         targets=np.array([h[5] for h in histories.values()]),
-        users=np.arange(12),
-        prefixes=lambda hs: [hs[u][:5] for u in range(12)],
+        positions=np.full(12, 5),  # prefixes: each user's first 5 movies
     )
     with DistributedQTables(GENRE_OF, NAMES, cluster=in_process(2)) as dq:
         dq.train(data, round_size=16)

@@ -33,7 +33,7 @@ import numpy as np
 
 from odsc_recsys.classical.base import ClassicalRecommender
 from odsc_recsys.classical.content import ContentBased, item_features, title_tokens
-from odsc_recsys.classical.factorization import MatrixFactorization
+from odsc_recsys.classical.factorization import MatrixFactorization, check_rng
 from odsc_recsys.classical.hybrid import Hybrid
 from odsc_recsys.classical.markov import MarkovChain
 from odsc_recsys.classical.neighbours import ItemKNN, UserKNN, item_similarity
@@ -85,6 +85,7 @@ def default_models(rng: np.random.Generator | int = 0) -> dict[str, Recommender]
     rng : numpy.random.Generator or int
         Passed to :class:`MatrixFactorization` (the only random model).
     """
+    check_rng(rng)
     models: list[Recommender] = [
         Popularity(),
         ContentBased(),

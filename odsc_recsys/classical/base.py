@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
+from numbers import Integral
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -32,20 +33,43 @@ Histories = Mapping[int, Sequence[int]] | Sequence[Sequence[int]]
 _Model = TypeVar("_Model", bound="ClassicalRecommender")
 
 
-def history_list(histories: Histories, n_items: int) -> list[np.ndarray]:
+def history_list(
+    histories: Histories, n_items: int, *, allow_empty: bool = False
+) -> list[np.ndarray]:
     """Validated histories as a list; a dict is read in sorted user order (deterministic).
 
     Raises
     ------
     ValueError
-        If ``n_items`` is not a positive integer or a history holds an unknown item index.
+        If ``n_items`` is not a positive integer, ``histories`` is not a dict or a sequence of
+        histories (a single flat history is not), is empty (unless ``allow_empty``), or a
+        history holds an unknown item index (the message names the history).
     """
     n_items = checks.positive_int("n_items", n_items)
     if isinstance(histories, Mapping):
-        items = [histories[u] for u in sorted(histories)]
+        keys = list(histories)
+        for u in keys:
+            checks.integer("a user id of histories", u)
+        keys = sorted(keys)
+        items = [histories[u] for u in keys]
+    elif isinstance(histories, str | bytes) or not isinstance(histories, Iterable):
+        raise ValueError(f"histories must be a dict user_id -> history or a list of histories, "
+                         f"got {checks.short_repr(histories)}")  # fmt: skip
     else:
         items = list(histories)
-    return [as_history(h, n_items) for h in items]
+        keys = list(range(len(items)))
+        if items and all(isinstance(h, Integral | np.integer) for h in items):
+            raise ValueError(f"histories must be a list of histories (one per user), got a "
+                             f"single history {checks.short_repr(histories)}")  # fmt: skip
+    if not items and not allow_empty:
+        raise ValueError(f"histories must hold at least one history, got {checks.short_repr(histories)}")
+    out = []
+    for key, h in zip(keys, items, strict=True):
+        try:
+            out.append(as_history(h, n_items))
+        except ValueError as err:  # which history: the user id of a dict, else the position
+            raise ValueError(f"histories[{key!r}]: {err}") from None
+    return out
 
 
 class ClassicalRecommender(Recommender):
@@ -114,10 +138,25 @@ class ClassicalRecommender(Recommender):
 
     # ---- fitting --------------------------------------------------------------------------
 
-    def _fit_common(self, histories: Histories, n_items: int) -> list[np.ndarray]:
-        """Check the parameters and the histories, and count the training popularity."""
+    def check_fit(self, histories: list[np.ndarray], n_items: int, catalog: Any = None) -> None:
+        """Raise ``ValueError`` if ``fit`` would refuse these arguments, changing nothing.
+
+        ``histories`` are already validated (:func:`history_list`); by default only the
+        parameters are checked. Models that read more (the catalogue) override this, so that
+        ``fit`` refuses before it changes anything, and a :class:`~.hybrid.Hybrid` can check
+        all its components before it fits the first.
+        """
+        self.check_params()
+
+    def _fit_common(
+        self, histories: Histories, n_items: int, catalog: Any = None
+    ) -> list[np.ndarray]:
+        """Check the parameters, the histories and the rest of ``fit``'s arguments
+        (:meth:`check_fit`), then count the training popularity: nothing is set before all
+        are valid."""
         self.check_params()
         hists = history_list(histories, n_items)
+        self.check_fit(hists, n_items, catalog)
         self.n_items = int(n_items)
         counts = np.zeros(self.n_items, dtype=np.float64)
         for h in hists:
@@ -150,7 +189,7 @@ class ClassicalRecommender(Recommender):
         """Scores for several histories, one row each; row ``j`` equals ``score(histories[j])``."""
         self.check_fitted()
         popularity = self.popularity_
-        hists = [as_history(h, self.n_items) for h in histories]
+        hists = history_list(histories, self.n_items, allow_empty=True)
         out = np.empty((len(hists), self.n_items))
         full = [j for j, h in enumerate(hists) if h.size]
         out[[j for j, h in enumerate(hists) if not h.size]] = popularity

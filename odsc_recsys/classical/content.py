@@ -29,8 +29,27 @@ def title_tokens(title: str) -> list[str]:
     >>> title_tokens("Godfather: Part II, The (1974)")
     ['godfather', 'part', 'ii']
     """
+    if not isinstance(title, str):
+        raise ValueError(f"title must be a string, got {title!r}")
     text = _YEAR.sub(" ", title.lower())
     return [t for t in _TOKEN.findall(text) if t not in _STOPWORDS and len(t) > 1]
+
+
+def _genre_rows(genre_matrix: object) -> np.ndarray:
+    """``genre_matrix`` as a 2-d float array of finite numbers (bool is read as 0/1)."""
+    array = np.asarray(genre_matrix)
+    return checks.finite_array(
+        "genre_matrix", array.astype(np.float64) if array.dtype == bool else array, ndim=2
+    )
+
+
+def _check_titles(titles: object) -> None:
+    """Raise ``ValueError`` unless ``titles`` is a sequence of strings (a str is not)."""
+    if isinstance(titles, str) or not isinstance(titles, Sequence):
+        raise ValueError(f"titles must be a sequence of strings, got {checks.short_repr(titles)}")
+    for j, t in enumerate(titles):
+        if not isinstance(t, str):
+            raise ValueError(f"titles[{j}] must be a string, got {t!r}")
 
 
 def _l2_rows(m: np.ndarray) -> np.ndarray:
@@ -69,14 +88,16 @@ def item_features(
     names : list of str
         ``"genre:<index>"`` for genre columns and ``"title:<token>"`` for token columns.
     """
-    genres = np.asarray(genre_matrix, dtype=np.float64)
-    if genres.ndim != 2 or genres.shape[0] != len(titles):
+    genres = _genre_rows(genre_matrix)
+    _check_titles(titles)
+    if genres.shape[0] != len(titles):
         raise ValueError(
             f"genre_matrix must be (n_items, n_genres) with one row per title; got shape "
             f"{genres.shape} for {len(titles)} titles"
         )
     checks.real("genre_weight", genre_weight, 0.0)
     checks.real("title_weight", title_weight, 0.0)
+    min_df = checks.positive_int("min_df", min_df)
     n_items = genres.shape[0]
     tokens = [set(title_tokens(t)) for t in titles]
     df: dict[str, int] = {}
@@ -130,6 +151,17 @@ class ContentBased(ClassicalRecommender):
 
         The histories only provide the popularity fallback for an empty history.
         """
+        self._fit_common(histories, n_items, catalog)
+        self.features_, self.feature_names_ = item_features(
+            catalog.genre_matrix, list(catalog.titles), self.genre_weight, self.title_weight
+        )
+        # Item-item content cosines: with them a whole batch is scored by one sparse product.
+        self.content_similarity_ = self.features_ @ self.features_.T
+        return self
+
+    def check_fit(self, histories: list[np.ndarray], n_items: int, catalog: Any = None) -> None:
+        """The parameters, and a catalogue of ``n_items`` movies with genres and titles."""
+        self.check_params()
         if (
             catalog is None
             or not hasattr(catalog, "genre_matrix")
@@ -139,20 +171,17 @@ class ContentBased(ClassicalRecommender):
                 "ContentBased.fit needs a catalog with .genre_matrix and .titles, "
                 f"got {type(catalog).__name__}"
             )
-        self._fit_common(histories, n_items)
-        if len(catalog.titles) != self.n_items:
-            raise ValueError(
-                f"catalog has {len(catalog.titles)} items but n_items is {self.n_items}"
-            )
-        self.features_, self.feature_names_ = item_features(
-            catalog.genre_matrix, list(catalog.titles), self.genre_weight, self.title_weight
-        )
-        # Item-item content cosines: with them a whole batch is scored by one sparse product.
-        self.content_similarity_ = self.features_ @ self.features_.T
-        return self
+        _check_titles(catalog.titles)
+        if len(catalog.titles) != n_items:
+            raise ValueError(f"catalog has {len(catalog.titles)} items but n_items is {n_items}")
+        genres = _genre_rows(catalog.genre_matrix)
+        if genres.shape[0] != n_items:
+            raise ValueError(f"catalog.genre_matrix has {genres.shape[0]} rows but n_items is "
+                             f"{n_items}")  # fmt: skip
 
     def profile(self, history: Iterable[int]) -> np.ndarray:
         """The user's profile vector: recency-weighted sum of the history's item features."""
+        self.check_fitted()
         hist = as_history(history, self.n_items)
         w = recency.weights(hist.size, self.recency_decay)
         return w @ self.features_[hist]

@@ -16,6 +16,23 @@ from odsc_recsys.protocol import as_history
 from odsc_recsys.sessions import interaction_matrix
 
 
+def check_rng(rng: object) -> np.random.Generator | int:
+    """Return ``rng`` if it is a ``numpy.random.Generator`` or a seed (an integer >= 0).
+
+    Raises
+    ------
+    ValueError
+        Naming the value, for anything else (a float, a string, a negative seed).
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    try:
+        return checks.count("rng", rng)
+    except ValueError:
+        raise ValueError(f"rng must be a numpy.random.Generator or a seed (an integer >= 0), "
+                         f"got {rng!r}") from None  # fmt: skip
+
+
 @dataclass(repr=False, eq=False)
 class MatrixFactorization(ClassicalRecommender):
     """Implicit-feedback matrix factorisation by alternating least squares (Hu, Koren, Volinsky 2008).
@@ -71,13 +88,14 @@ class MatrixFactorization(ClassicalRecommender):
     rng: np.random.Generator | int = 0
 
     def check_params(self) -> None:
-        """Sizes are positive integers, ``reg`` > 0, ``confidence`` >= 0 and
-        ``recency_decay`` in (0, 1]; ``rng`` is checked by ``numpy.random.default_rng``."""
+        """Sizes are positive integers, ``reg`` > 0, ``confidence`` >= 0,
+        ``recency_decay`` in (0, 1] and ``rng`` a Generator or a seed (:func:`check_rng`)."""
         checks.positive_int("n_factors", self.n_factors)
         checks.real("reg", self.reg, 0.0, low_open=True)
         checks.real("confidence", self.confidence, 0.0)
         checks.positive_int("n_iterations", self.n_iterations)
         checks.real("recency_decay", self.recency_decay, 0.0, 1.0, low_open=True)
+        check_rng(self.rng)
 
     def fit(self, histories: Histories, n_items: int, catalog: Any = None) -> MatrixFactorization:
         """Learn ``user_factors_`` (n_users x f) and ``item_factors_`` (n_items x f) by ALS."""
@@ -132,11 +150,15 @@ class MatrixFactorization(ClassicalRecommender):
 
     def fold_in(self, history: Iterable[int]) -> np.ndarray:
         """User factor for any history: the same closed-form solve as in training."""
-        hist = as_history(history, self.n_items)
+        self.check_fitted()
+        return self._fold_in(as_history(history, self.n_items))
+
+    def _fold_in(self, hist: np.ndarray) -> np.ndarray:
+        """:meth:`fold_in` of a validated history."""
         # One weight per distinct item: the most recent occurrence wins.
-        w = recency.latest_weights(hist, self.n_items, self.recency_decay)
+        w = recency.latest_weights_unchecked(hist, self.n_items, self.recency_decay)
         idx = np.flatnonzero(w)
         return self._solve_one(self.gram_, self.item_factors_, idx, w[idx])
 
     def _score(self, history: np.ndarray) -> np.ndarray:
-        return self.item_factors_ @ self.fold_in(history)
+        return self.item_factors_ @ self._fold_in(history)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -58,15 +58,38 @@ class Hybrid(ClassicalRecommender):
     components: Sequence[tuple[Recommender, float]] | None = None
 
     def check_params(self) -> None:
-        """At least one component, each a Recommender with a finite weight >= 0."""
+        """At least one component, each a Recommender with a finite weight >= 0, not all 0."""
         if self.components is None:
             return
+        if isinstance(self.components, str | Mapping) or not isinstance(self.components, Sequence):
+            raise ValueError(f"components must be a list of (model, weight) pairs, got "
+                             f"{self.components!r}")  # fmt: skip
         if len(self.components) == 0:
             raise ValueError("Hybrid needs at least one (model, weight) component")
-        for model, weight in self.components:
+        for pair in self.components:
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise ValueError(f"a Hybrid component must be a (model, weight) pair, got "
+                                 f"{pair!r}")  # fmt: skip
+            model, weight = pair
             if not isinstance(model, Recommender):
                 raise ValueError(f"a Hybrid component must be a Recommender, got {model!r}")
             checks.real("component weight", weight, 0.0)
+        if all(float(w) == 0.0 for _, w in self.components):
+            raise ValueError(f"component weights must not all be 0 (every score would be 0), "
+                             f"got {[w for _, w in self.components]!r}")  # fmt: skip
+
+    def check_fit(self, histories: list[np.ndarray], n_items: int, catalog: Any = None) -> None:
+        """The components, and what each classical one needs from ``fit``'s arguments: one
+        component's refusal must come before any other component is refitted."""
+        self.check_params()
+        models = (
+            [cls() for cls, _ in self.default_components]
+            if self.components is None
+            else [m for m, _ in self.components]
+        )
+        for model in models:
+            if isinstance(model, ClassicalRecommender):
+                model.check_fit(histories, n_items, catalog)
 
     def _repr_value(self, name: str, value: Any) -> str:
         # the components by name: a fitted model's repr would be long
@@ -81,7 +104,7 @@ class Hybrid(ClassicalRecommender):
 
         Without ``components``, fresh models of :attr:`default_components` are fitted.
         """
-        hists = self._fit_common(histories, n_items)
+        hists = self._fit_common(histories, n_items, catalog)
         if self.components is None:
             self.components_ = [(cls(), w) for cls, w in self.default_components]
         else:

@@ -94,8 +94,12 @@ class UserKNN(ClassicalRecommender):
 
     def similarities(self, history: Iterable[int]) -> np.ndarray:
         """Shrunk cosine similarity of this history to every training user (in fit order)."""
-        hist = as_history(history, self.n_items)
-        q = recency.latest_weights(hist, self.n_items, self.recency_decay)
+        self.check_fitted()
+        return self._similarities(as_history(history, self.n_items))
+
+    def _similarities(self, hist: np.ndarray) -> np.ndarray:
+        """:meth:`similarities` of a validated history."""
+        q = recency.latest_weights_unchecked(hist, self.n_items, self.recency_decay)
         present = (q > 0).astype(np.float64)
         dot = self.matrix_ @ q
         sims = _shrunk_cosine(dot, self.user_norms_, np.linalg.norm(q), 0.0)
@@ -105,7 +109,7 @@ class UserKNN(ClassicalRecommender):
         return sims
 
     def _score(self, history: np.ndarray) -> np.ndarray:
-        sims = self.similarities(history)
+        sims = self._similarities(history)
         k = min(self.n_neighbours, sims.size)
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[sims[top] > 0]
@@ -178,8 +182,24 @@ def item_similarity(
     Returns
     -------
     (n_items, n_items) float array with a zero diagonal.
+
+    Raises
+    ------
+    ValueError
+        If ``matrix`` is not a 2-d matrix of finite numbers, ``shrink`` is not a finite number
+        >= 0 or ``n_neighbours`` is not a positive integer or None.
     """
+    checks.real("shrink", shrink, 0.0)
+    checks.positive_int("n_neighbours", n_neighbours, allow_none=True)
+    if not sp.issparse(matrix):
+        dense = np.asarray(matrix)
+        matrix = checks.finite_array(
+            "matrix", dense.astype(np.float64) if dense.dtype == bool else dense, ndim=2
+        )
     x = sp.csc_matrix(matrix, dtype=np.float64)
+    bad = ~np.isfinite(x.data)
+    if bad.any():
+        raise ValueError(f"matrix must be finite numbers, got {x.data[bad][0].item()!r}")
     co = (x.T @ x).toarray()
     norms = np.sqrt(np.diag(co))
     sim = _shrunk_cosine(co, norms, norms, shrink)

@@ -52,8 +52,16 @@ class QNetworkAgent(Agent):
         Steps between gradient steps (DQN's 4: learning stays cheap and each step's data is
         reused from the buffer).
     seed : int
-        Seeds the minibatch draws (the slates use the ``rng`` that :meth:`act` is given).
+        Seeds the minibatch draws (the slates use the ``rng`` that :meth:`act` is given);
+        a non-negative integer.
     name : str
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, or ``batch_size`` exceeds ``buffer_size`` (the buffer could
+        never hold a batch), or ``model`` is not a DQNRecommender. ``RuntimeError`` if it
+        is not fitted.
     """
 
     def __init__(
@@ -69,20 +77,32 @@ class QNetworkAgent(Agent):
         seed: int = 0,
         name: str = "DQN",
     ) -> None:
-        super().__init__(k)
+        # every argument is checked before anything is set
         if not isinstance(model, DQNRecommender):
-            raise TypeError(f"model must be a DQNRecommender, got {type(model).__name__}")
-        self.params = model.fitted_params()
+            raise ValueError(f"model must be a DQNRecommender, got {type(model).__name__}")
+        params = model.fitted_params()
+        n_items = model.n_items
+        if checks.integer("pad", pad) != n_items:
+            raise ValueError(f"pad must equal the catalogue size {n_items}, got {pad!r}")
+        k = checks.positive_int("k", k)
+        epsilon = checks.epsilon(epsilon)
+        learn_online = checks.boolean("learn_online", learn_online)
+        batch_size = checks.positive_int("batch_size", batch_size)
+        buffer_size = checks.positive_int("buffer_size", buffer_size)
+        if batch_size > buffer_size:  # the buffer could never hold one batch: it would not learn
+            raise ValueError(
+                f"batch_size must be at most buffer_size ({buffer_size}), got {batch_size!r}"
+            )
+        update_every = checks.positive_int("update_every", update_every)
+        seed = checks.count("seed", seed)
+        name = checks.text("name", name)
+        super().__init__(k)
+        self.params = params
         self.target = self.params
         self.config = model.config
-        self.n_items = model.n_items
-        if int(pad) != self.n_items:
-            raise ValueError(f"pad must equal the catalogue size {self.n_items}, got {pad!r}")
-        self.epsilon = checks.epsilon(epsilon)
-        self.batch_size = checks.positive_int("batch_size", batch_size)
-        buffer_size = checks.positive_int("buffer_size", buffer_size)
-        self.update_every = checks.positive_int("update_every", update_every)
-        self.pad, self.learn_online, self.name = int(pad), bool(learn_online), name
+        self.n_items = n_items
+        self.epsilon, self.batch_size, self.update_every = epsilon, batch_size, update_every
+        self.pad, self.learn_online, self.name = int(pad), learn_online, name
         self._step, self._opt_state = training_step("dqn", self.params, self.config)
         # a ring buffer: the latest buffer_size steps, and the slate each one showed
         self._replay = ReplayBuffer.empty(buffer_size)
@@ -95,9 +115,27 @@ class QNetworkAgent(Agent):
         obs = np.asarray(observation)
         return states_of([obs[obs != self.pad]], self.n_items)[0]
 
+    def _observation(self, name: str, observation: object) -> np.ndarray:
+        """The observation as indices in ``[0, pad]`` (``pad``: no movie); an index outside
+        would be clamped silently by the embedding lookup."""
+        return checks.indices(name, observation, self.n_items + 1)
+
     def act(
         self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
+        """The slate for this observation: up to ``k`` unwatched movies, best ``Q`` first,
+        each slot explored with probability ``epsilon`` while learning.
+
+        Raises
+        ------
+        ValueError
+            If ``observation`` holds an index outside ``[0, pad]``, ``history`` one outside
+            the catalogue (a negative index would wrap to the last movies), or ``rng`` is not
+            a Generator.
+        """
+        observation = self._observation("observation", observation)
+        history = checks.indices("history", history, self.n_items)
+        checks.generator("rng", rng)
         q = np.asarray(_q_of_state(self.params, jnp.asarray(self._state(observation))))
         slate = top_k(q, self.k, exclude=history)
         if not self.learn_online or self.epsilon == 0.0:
@@ -115,7 +153,17 @@ class QNetworkAgent(Agent):
 
     def learn_step(self, step: SessionStep) -> None:
         """Store the step in the replay buffer; every ``update_every`` steps, once a batch is
-        stored, take one gradient step (:meth:`Agent.learn` calls this while learning)."""
+        stored, take one gradient step (:meth:`Agent.learn` calls this while learning).
+
+        Raises
+        ------
+        ValueError
+            If the step is invalid: an observation index outside ``[0, pad]``, a slate of
+            unknown or repeated movies or longer than ``k``, a click that is neither ``-1``
+            nor a movie of the slate, a non-finite reward or a ``done`` that is not a bool.
+            Nothing is stored then.
+        """
+        self._check_step(step)
         j = self._next
         self._replay.put(j, self._state(step.observation), step.clicked, step.reward,
                          self._state(step.next_observation), step.done)  # fmt: skip
@@ -127,6 +175,23 @@ class QNetworkAgent(Agent):
         if self._size < self.batch_size or self.steps % self.update_every:
             return
         self._update(self._replay_rng.integers(0, self._size, size=self.batch_size))
+
+    def _check_step(self, step: SessionStep) -> None:
+        if not isinstance(step, SessionStep):
+            raise ValueError(f"step must be a SessionStep, got {type(step).__name__}")
+        self._observation("observation", step.observation)
+        self._observation("next_observation", step.next_observation)
+        slate = checks.indices("slate", step.slate, self.n_items, unique=True)
+        if len(slate) > self.k:
+            raise ValueError(
+                f"slate must hold at most k={self.k} movies, got {len(slate)}: {slate.tolist()}"
+            )
+        clicked = checks.integer("clicked", step.clicked, -1, self.n_items - 1)
+        if clicked != -1 and clicked not in slate:
+            raise ValueError(f"clicked must be -1 (no click) or a movie of the slate "
+                             f"{slate.tolist()}, got {step.clicked!r}")  # fmt: skip
+        checks.real("reward", step.reward)  # a NaN would spread to every weight
+        checks.boolean("done", step.done)
 
     def _update(self, index: np.ndarray) -> None:
         mask = np.zeros((index.size, self.n_items), np.float32)

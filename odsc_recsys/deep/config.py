@@ -3,6 +3,7 @@ configuration is made."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -111,6 +112,13 @@ class NetConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> NetConfig:
+    def from_dict(cls, values: Mapping[str, Any]) -> NetConfig:
         """The inverse of :meth:`as_dict` (unknown keys are an error)."""
+        if not isinstance(values, Mapping):
+            raise ValueError(
+                f"values must be a mapping of NetConfig field names to values, got {values!r}"
+            )
+        names = [key for key in values if not isinstance(key, str)]
+        if names:
+            raise ValueError(f"NetConfig field names must be strings, got {names[0]!r}")
         return cls().with_(**values)

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import checks
 from ..sessions import WINDOW
 from .config import NetConfig
 
@@ -58,7 +59,10 @@ def init_params(
     heads : iterable of {"q", "supervised"}
         Which heads to create.
     """
-    heads = tuple(heads)
+    n_items = checks.positive_int("n_items", n_items)
+    if not isinstance(config, NetConfig):
+        raise ValueError(f"config must be a NetConfig, got {type(config).__name__}")
+    heads = (heads,) if isinstance(heads, str) else tuple(heads)
     unknown = set(heads) - {"q", "supervised"}
     if unknown or not heads:
         raise ValueError(f"heads must be a non-empty subset of ('q', 'supervised'), got {heads}")

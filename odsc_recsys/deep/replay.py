@@ -18,7 +18,42 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import checks
 from ..sessions import WINDOW, ParallelArrays, Transitions
+
+
+def check_transitions(name: str, transitions: object) -> Transitions:
+    """Return ``transitions`` if it is a :class:`~odsc_recsys.sessions.Transitions` whose
+    fields are parallel integer arrays: ``states`` ``(n, 3)``, ``users``, ``targets`` and
+    ``positions`` ``(n,)``, positions non-negative. Movie indices are checked against the
+    catalogue by the caller, whose messages say which catalogue.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and what is wrong.
+    """
+    if not isinstance(transitions, Transitions):
+        raise ValueError(f"{name} must be Transitions (e.g. split.train), got "
+                         f"{type(transitions).__name__} {checks.short_repr(transitions)}")  # fmt: skip
+    states = np.asarray(transitions.states)
+    if states.ndim != 2 or states.shape[1] != WINDOW:
+        raise ValueError(f"{name}.states must have shape (n, {WINDOW}), got {states.shape}")
+    n = len(states)
+    for field in ("users", "states", "targets", "positions"):
+        values = np.asarray(getattr(transitions, field))
+        if field != "states" and values.shape != (n,):
+            raise ValueError(f"{name}.{field} must have shape ({n},), one per state, got "
+                             f"shape {values.shape}")  # fmt: skip
+        # a float index such as 2.5 would be truncated, and NaN passes every range check
+        if values.size and (values.dtype == bool or not np.issubdtype(values.dtype, np.integer)):
+            raise ValueError(f"{name}.{field} must be integers, got "
+                             f"{checks.short_repr(values.ravel()[:5])} (dtype {values.dtype})")  # fmt: skip
+    positions = np.asarray(transitions.positions)
+    if positions.size and positions.min() < 0:
+        raise ValueError(f"{name}.positions must be non-negative, got {int(positions.min())}")
+    return transitions
+
 
 
 def states_of(histories: list[np.ndarray] | np.ndarray, n_items: int) -> np.ndarray:
@@ -62,15 +97,14 @@ class ReplayBuffer(ParallelArrays):
         Raises
         ------
         ValueError
-            If there are no transitions, a state is not 3 movies, or an index is outside the
-            catalogue.
+            If there are no transitions, a state is not 3 movies, the fields are not parallel
+            integer arrays, or an index is outside the catalogue.
         """
+        check_transitions("transitions", transitions)
         states = np.asarray(transitions.states)
         actions = np.asarray(transitions.targets)
         if len(actions) == 0:
             raise ValueError("the replay buffer needs at least one transition, got none")
-        if states.ndim != 2 or states.shape[1] != WINDOW:
-            raise ValueError(f"states must have shape (n, {WINDOW}), got {states.shape}")
         for name, arr in (("state", states), ("action", actions)):
             bad = arr[(arr < 0) | (arr >= n_items)]
             if bad.size:
@@ -94,6 +128,7 @@ class ReplayBuffer(ParallelArrays):
     @classmethod
     def empty(cls, size: int) -> ReplayBuffer:
         """``size`` blank rows (action ``-1``), to be filled in place with :meth:`put`."""
+        size = checks.count("size", size)
         return cls(
             states=np.zeros((size, WINDOW), np.int32),
             actions=np.full(size, -1, np.int32),
@@ -123,6 +158,8 @@ class ReplayBuffer(ParallelArrays):
         """Index arrays of one shuffled pass. The remainder smaller than ``batch_size`` is
         dropped (a different one each pass), so every batch has one shape and compiles once;
         a buffer smaller than one batch gives one batch of all of it."""
+        checks.generator("rng", rng)
+        batch_size = checks.positive_int("batch_size", batch_size)
         order = rng.permutation(len(self))
         if len(order) < batch_size:
             yield order

@@ -27,7 +27,7 @@ from ..sessions import Transitions
 from . import losses
 from .config import KINDS, NetConfig
 from .networks import Params
-from .replay import ReplayBuffer, states_of
+from .replay import ReplayBuffer, check_transitions, states_of
 
 #: States per scoring call. Every call is padded to exactly this many rows, so a state's scores
 #: are computed by the same compiled kernel whether it is scored alone or among thousands
@@ -153,6 +153,11 @@ class Validator:
         k: int,
         histories: Mapping[int, np.ndarray] | None = None,
     ) -> Validator:
+        check_transitions("val", transitions)
+        if len(transitions) == 0:  # a hit rate over no lists would be NaN, and never improve
+            raise ValueError("val must hold at least one transition, got none")
+        n_items = checks.positive_int("n_items", n_items)
+        k = checks.positive_int("k", k)
         targets = np.asarray(transitions.targets)
         for what, values in (("state", transitions.states), ("target", targets)):
             try:
@@ -160,6 +165,15 @@ class Validator:
             except ValueError as err:
                 raise ValueError(f"a validation {what}: {err}") from None
         if histories is not None:
+            if not isinstance(histories, Mapping):
+                raise ValueError(f"histories must be a mapping user -> history, got "
+                                 f"{type(histories).__name__} {checks.short_repr(histories)}")  # fmt: skip
+            missing = sorted(set(np.unique(transitions.users).tolist()) - set(histories))
+            if missing:
+                raise ValueError(
+                    f"histories must hold every user of val, but user {missing[0]!r} has no "
+                    f"history ({len(missing)} missing)"
+                )
             for user, history in histories.items():
                 try:
                     as_history(history, n_items)
@@ -228,6 +242,15 @@ def fit(
     progress : bool
         A progress bar over epochs that shows the validation hit rate.
     """
+    _loss_of(kind)
+    if not isinstance(config, NetConfig):
+        raise ValueError(f"config must be a NetConfig, got {type(config).__name__}")
+    if not isinstance(buffer, ReplayBuffer):
+        raise ValueError(f"buffer must be a ReplayBuffer, got {type(buffer).__name__}")
+    if validator is not None and not isinstance(validator, Validator):
+        raise ValueError(f"validator must be a Validator or None, got {type(validator).__name__}")
+    checks.generator("rng", rng)
+    checks.boolean("progress", progress)
     step, opt_state = training_step(kind, params, config)
     target = params
     epochs = range(1, config.max_epochs + 1)

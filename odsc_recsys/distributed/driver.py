@@ -8,6 +8,7 @@ checkpoints and the write-ahead log (:mod:`~odsc_recsys.distributed.checkpoints`
 
 from __future__ import annotations
 
+import reprlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ import pandas as pd
 
 from .. import checks
 from ..protocol import as_history, top_k_many
-from ..qtables import GenreQTables, check_transitions, epoch_stats
+from ..qtables import GenreQTables, epoch_stats
 from ..state_space import format_bytes
 from . import rounds
 from .checkpoints import Checkpoints, RoundLog
@@ -105,6 +106,10 @@ class DistributedQTables:
         if not isinstance(self.checkpoint, CheckpointConfig):
             raise ValueError(f"checkpoint must be a CheckpointConfig, got {checkpoint!r}")
         check_compatible(self.cluster, self.checkpoint)
+        n_shards = self.cluster.n_shards
+        if n_shards is not None and n_shards > self.layout.n_tables:  # refused before any folder
+            raise ValueError(f"n_shards must be between 1 and the number of tables "
+                             f"({self.layout.n_tables}), got {n_shards!r}")  # fmt: skip
         identity = {"n_items": self.n_items, "genre_names": list(self.layout.genre_names),
                     "dtype": self.dtype.str}  # fmt: skip
         self._checkpoints = Checkpoints(self.checkpoint, identity)
@@ -121,6 +126,7 @@ class DistributedQTables:
             self.pool.start(self.plan.n_shards, self._shard_args, self._checkpoints.round)
         except BaseException:
             self.close()
+            self._checkpoints.discard()  # e.g. an unreachable scheduler: leave no new folder
             raise
 
     # ---- life cycle -----------------------------------------------------------------------
@@ -275,6 +281,10 @@ class DistributedQTables:
         round_size = checks.positive_int("round_size", round_size)  # type: ignore[assignment]
         k = checks.count("k", k)
         reward, penalty = checks.real("reward", reward), checks.real("penalty", penalty)
+        rng = checks.generator("rng", rng, allow_none=True)
+        if on_round is not None and not callable(on_round):
+            raise ValueError(f"on_round must be a function of the round number or None, got "
+                             f"{on_round!r}")  # fmt: skip
         prep = self._prepare(transitions)
         self.stats = TrainStats.for_shards(self.plan.n_shards)
         start = time.perf_counter()
@@ -295,10 +305,9 @@ class DistributedQTables:
     def _prepare(self, transitions: object) -> rounds.Prepared:
         """Check the transitions as ``replay_train`` does and decompose them once."""
         if any(getattr(transitions, name, None) is None for name in ("states", "targets")):
-            raise ValueError("transitions need .states and .targets arrays")
-        states, targets = check_transitions(self._spec, transitions)
-        if states.shape[1] == 0:
-            raise ValueError("transitions need states of 1 to 3 movies, got empty states")
+            raise ValueError(f"transitions need .states and .targets arrays, got "
+                             f"{reprlib.repr(transitions)}")  # fmt: skip
+        states, targets = transitions.states, transitions.targets  # type: ignore[attr-defined]
         return rounds.prepare(self.layout, self.plan.owner, states, targets)
 
     def _train_epochs(
@@ -332,18 +341,26 @@ class DistributedQTables:
         call), build the lists and targets, and leave this round's updates pending."""
         n_shards = self.plan.n_shards
         self._rounds.start()
-        t0 = time.perf_counter()
-        reads, positions = rounds.plan_reads(part.sub, part.sub_shard, n_shards, part.future,
-                                             part.future_shard)  # fmt: skip
-        driver = time.perf_counter() - t0
-        results = self._exchange(reads)
-        t0 = time.perf_counter()
-        self.stats.record_reads({s: len(r.ids) for s, r in reads.items()})
-        bank = RowBank.from_results(reads, results, self.n_items, self.dtype)
-        lists = rounds.build_lists(bank, part.sub, part.states, part.targets, k, self.epsilon, rng)
-        future = rounds.future_values(results, positions, len(part.targets))
-        targets = rounds.round_targets(lists, part.targets, future, reward, penalty, self.gamma)
-        updates = rounds.split_updates(part.sub, part.sub_shard, lists, targets, n_shards)
+        try:
+            t0 = time.perf_counter()
+            reads, positions = rounds.plan_reads(part.sub, part.sub_shard, n_shards, part.future,
+                                                 part.future_shard)  # fmt: skip
+            driver = time.perf_counter() - t0
+            results = self._exchange(reads)
+            t0 = time.perf_counter()
+            self.stats.record_reads({s: len(r.ids) for s, r in reads.items()})
+            bank = RowBank.from_results(reads, results, self.n_items, self.dtype)
+            lists = rounds.build_lists(bank, part.sub, part.states, part.targets, k,
+                                       self.epsilon, rng)  # fmt: skip
+            future = rounds.future_values(results, positions, len(part.targets))
+            targets = rounds.round_targets(lists, part.targets, future, reward, penalty,
+                                           self.gamma)  # fmt: skip
+            updates = rounds.split_updates(part.sub, part.sub_shard, lists, targets, n_shards)
+        except BaseException:
+            # Interrupted before its updates left (e.g. KeyboardInterrupt): the round never
+            # happened, so the next train() starts it again instead of skipping its number.
+            self._rounds.started -= 1
+            raise
         self.stats.record_updates({s: len(u.ids) for s, u in updates.items()})
         self._rounds.send(updates)
         return driver + time.perf_counter() - t0, lists
@@ -364,10 +381,23 @@ class DistributedQTables:
         scores[empty] = self.prior if self.prior is not None else 0.0
         return scores
 
+    def _check_states(self, states: Sequence[Iterable[int]]) -> list[tuple[int, ...]]:
+        """Valid states as tuples (GenreQTables's check of each), or a ``ValueError``."""
+        if not isinstance(states, Iterable) or isinstance(states, str | bytes):
+            raise ValueError(f"states must be a sequence of states (movie index sequences), got "
+                             f"{reprlib.repr(states)}")  # fmt: skip
+        checked = []
+        for state in states:
+            if not isinstance(state, Iterable):
+                raise ValueError(f"a state is a sequence of up to 3 movie indices, got "
+                                 f"{state!r}")  # fmt: skip
+            checked.append(self._spec.check_state(state))
+        return checked
+
     def score_batch(self, states: Sequence[Iterable[int]]) -> np.ndarray:
         """Merged Q-values (float64) of many states, ``(n, n_items)``; see :meth:`score`."""
         self._check_open()
-        return self._scores([self._spec.check_state(s) for s in states])
+        return self._scores(self._check_states(states))
 
     def score(self, state: Iterable[int]) -> np.ndarray:
         """Merged Q-value of every movie for a state (max over its sub-states), as float64;
@@ -390,16 +420,24 @@ class DistributedQTables:
         self._check_open()
         k = checks.count("k", k)
         chunk = checks.positive_int("chunk", chunk)  # type: ignore[assignment]
-        states = list(states)
-        if excludes is not None and len(excludes) != len(states):
-            raise ValueError(f"{len(excludes)} exclude lists for {len(states)} states")
-        checked = [self._spec.check_state(s) for s in states]
+        checked = self._check_states(states)
+        if excludes is not None:
+            if not isinstance(excludes, Sequence) or isinstance(excludes, str | bytes):
+                raise ValueError(f"excludes must be a sequence of one exclude list (or None) per "
+                                 f"state, got {reprlib.repr(excludes)}")  # fmt: skip
+            if len(excludes) != len(checked):
+                raise ValueError(f"excludes must hold one exclude list (or None) per state "
+                                 f"({len(checked)}), got {len(excludes)}")  # fmt: skip
+            for ex in excludes:
+                if ex is not None and not isinstance(ex, Iterable):
+                    raise ValueError(f"an exclude list is a sequence of movie indices or None, "
+                                     f"got {ex!r}")  # fmt: skip
         blocked = [np.array(items, dtype=np.int64) for items in checked]
         if excludes is not None:
             blocked = [b if ex is None else np.concatenate((b, as_history(ex, self.n_items)))
                        for b, ex in zip(blocked, excludes, strict=True)]  # fmt: skip
-        out = np.full((len(states), k), -1, dtype=np.int64)
-        for a in range(0, len(states), chunk):
+        out = np.full((len(checked), k), -1, dtype=np.int64)
+        for a in range(0, len(checked), chunk):
             out[a : a + chunk] = top_k_many(self._scores(checked[a : a + chunk]), k,
                                             blocked[a : a + chunk])  # fmt: skip
         return out

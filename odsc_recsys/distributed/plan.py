@@ -8,7 +8,7 @@ largest table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import checks
 
-__all__ = ["ShardPlan", "plan_shards"]
+__all__ = ["ShardPlan", "check_genre_names", "plan_shards"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,24 @@ class ShardPlan:
 
     shards: tuple[tuple[int, ...], ...]
     table_bytes: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Every table on exactly one shard, no shard empty: the plan the driver relies on.
+        sizes = _table_bytes(self.table_bytes)
+        shards = [checks.indices(f"shards[{s}]", genres, len(sizes), unique=True)
+                  for s, genres in enumerate(checks.nonempty("shards", self.shards))]  # fmt: skip
+        if any(len(genres) == 0 for genres in shards):
+            raise ValueError(f"shards must be non-empty sequences of table numbers, got "
+                             f"{self.shards!r}")  # fmt: skip
+        owned = np.concatenate(shards)
+        if len(np.unique(owned)) != len(owned) or len(owned) != len(sizes):
+            missing = sorted(set(range(len(sizes))) - set(owned.tolist()))
+            raise ValueError(
+                f"shards must hold every table 0..{len(sizes) - 1} exactly once, got "
+                f"{self.shards!r}" + (f" (missing {missing})" if missing else " (a repeat)")
+            )
+        object.__setattr__(self, "shards", tuple(tuple(g.tolist()) for g in shards))
+        object.__setattr__(self, "table_bytes", sizes)
 
     @property
     def n_shards(self) -> int:
@@ -60,7 +78,7 @@ class ShardPlan:
 
     def frame(self, genre_names: Sequence[str] | None = None) -> pd.DataFrame:
         """One row per shard: its tables and their total dense size."""
-        names = list(genre_names) if genre_names is not None else None
+        names = None if genre_names is None else check_genre_names(genre_names, len(self.table_bytes))
         return pd.DataFrame(
             {
                 "shard": np.arange(self.n_shards),
@@ -89,11 +107,7 @@ def plan_shards(table_bytes: npt.ArrayLike, n_shards: int) -> ShardPlan:
     n_shards : int
         Number of shards, at least 1 and at most the number of tables.
     """
-    sizes = np.asarray(table_bytes)
-    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer):
-        raise ValueError(f"table_bytes must be a non-empty 1-d integer array, got {sizes!r}")
-    if np.any(sizes < 0):
-        raise ValueError(f"table sizes must be non-negative, got {sizes.min()}")
+    sizes = _table_bytes(table_bytes)
     n = checks.positive_int("n_shards", n_shards)
     assert n is not None
     if n > sizes.size:
@@ -107,4 +121,30 @@ def plan_shards(table_bytes: npt.ArrayLike, n_shards: int) -> ShardPlan:
         s = min(range(n), key=lambda s: (loads[s], len(members[s]), s))
         loads[s] += weights[g]
         members[s].append(g)
-    return ShardPlan(tuple(tuple(sorted(m)) for m in members), sizes.astype(np.int64))
+    return ShardPlan(tuple(tuple(sorted(m)) for m in members), sizes)
+
+
+def _table_bytes(table_bytes: npt.ArrayLike) -> np.ndarray:
+    """The table sizes as int64, or a ``ValueError`` naming the bad value."""
+    sizes = np.asarray(table_bytes)
+    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer):
+        raise ValueError(f"table_bytes must be a non-empty 1-d integer array, got {sizes!r}")
+    if np.any(sizes < 0):
+        first = int(np.flatnonzero(sizes < 0)[0])
+        raise ValueError(f"table_bytes must be non-negative, got {sizes[first].item()!r} at "
+                         f"position {first}")  # fmt: skip
+    if sizes.dtype.kind == "u" and sizes.max() > np.iinfo(np.int64).max:  # would wrap negative
+        raise ValueError(f"table_bytes must fit in int64, got {sizes.max().item()!r}")
+    return sizes.astype(np.int64)
+
+
+def check_genre_names(genre_names: Sequence[str], n_tables: int) -> list[str]:
+    """One name per table, or a ``ValueError`` (a single string is not a list of names)."""
+    if isinstance(genre_names, str | bytes) or not isinstance(genre_names, Iterable):
+        raise ValueError(f"genre_names must be a sequence of {n_tables} names, got "
+                         f"{genre_names!r}")  # fmt: skip
+    names = [str(name) for name in genre_names]
+    if len(names) != n_tables:
+        raise ValueError(f"genre_names must name the plan's {n_tables} tables, got "
+                         f"{len(names)}: {names!r}")  # fmt: skip
+    return names

@@ -1,17 +1,20 @@
 """Figures of notebook 09: the shard plans, and the metrics against the round size.
 
-pyplot is imported by the functions that draw, not by importing this module.
+pyplot is imported by the functions that draw, not by importing this module. Every function
+checks its arguments before it opens a figure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from .. import checks
 from ..plotting import axes_or_new
-from .plan import ShardPlan
+from .plan import ShardPlan, check_genre_names
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -61,11 +64,7 @@ def plot_sharding(plan: ShardPlan, genre_names: Sequence[str], ax: Axes | None =
     """
     import matplotlib.pyplot as plt
 
-    names = list(genre_names)
-    if len(names) != len(plan.table_bytes):
-        raise ValueError(
-            f"genre_names must name the plan's {len(plan.table_bytes)} tables, got {len(names)}"
-        )
+    names = _plan_names(plan, genre_names)
     if ax is None:
         return plot_shard_plans([plan], names).axes[0]
     colour = _genre_colours(len(names))
@@ -90,12 +89,21 @@ def plot_shard_plans(
     """
     import matplotlib.pyplot as plt
 
+    if isinstance(plans, ShardPlan) or not isinstance(plans, Iterable):
+        raise ValueError(f"plans must be a sequence of ShardPlan, got {plans!r}")
     plans = list(plans)
     if not plans:
-        raise ValueError("plans must hold at least one ShardPlan")
-    titles = [f"{p.n_shards} workers" for p in plans] if titles is None else list(titles)
+        raise ValueError("plans must hold at least one ShardPlan, got []")
+    for plan in plans:
+        _plan_names(plan, genre_names)  # every panel checked before the figure opens
+    if titles is None:
+        titles = [f"{p.n_shards} workers" for p in plans]
+    elif isinstance(titles, str) or not isinstance(titles, Iterable):
+        raise ValueError(f"titles must be a sequence of one title per plan, got {titles!r}")
+    titles = [checks.text("a title", t) for t in titles]
     if len(titles) != len(plans):
-        raise ValueError(f"{len(titles)} titles for {len(plans)} plans")
+        raise ValueError(f"titles must hold one title per plan: {len(titles)} titles for "
+                         f"{len(plans)} plans, got {titles!r}")  # fmt: skip
     width, left, right = 10.0, 1.0, 1.9  # inches; the right margin holds the legends
     above, below, per_shard = 0.4, 0.65, 0.5
     heights = [per_shard * p.n_shards for p in plans]
@@ -112,11 +120,45 @@ def plot_shard_plans(
     return fig
 
 
+def _plan_names(plan: ShardPlan, genre_names: Sequence[str]) -> list[str]:
+    """The names of the plan's tables, or a ``ValueError``."""
+    if not isinstance(plan, ShardPlan):
+        raise ValueError(f"plan must be a ShardPlan (from plan_shards), got {plan!r}")
+    return check_genre_names(genre_names, len(plan.table_bytes))
+
+
 def _check_sweep(sweep: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Raise unless ``sweep`` (a frame from :func:`round_size_sweep`) has ``columns``."""
+    """Raise unless ``sweep`` (a frame from :func:`round_size_sweep`) has ``columns`` and
+    rows: positive integer round sizes ``B``, integer seeds and finite metric values."""
+    if not isinstance(sweep, pd.DataFrame):
+        raise ValueError(f"sweep must be a DataFrame from round_size_sweep, got "
+                         f"{type(sweep).__name__}")  # fmt: skip
     missing = [c for c in columns if c not in sweep.columns]
     if missing:
         raise ValueError(f"the sweep has no column(s) {missing}; is it from round_size_sweep?")
+    if sweep.empty:
+        raise ValueError("the sweep must hold at least one run, got an empty frame")
+    sizes = sweep["B"].to_numpy()
+    if sizes.dtype.kind not in "iu" or (sizes < 1).any():
+        raise ValueError(f"the sweep's round sizes B must be positive integers, got "
+                         f"{sorted(set(sizes.tolist()))!r}")  # fmt: skip
+    if sweep.duplicated(["seed", "B"]).any():
+        seed, b = sweep.loc[sweep.duplicated(["seed", "B"]), ["seed", "B"]].iloc[0].tolist()
+        raise ValueError(f"the sweep must hold one run per seed and round size, got seed "
+                         f"{seed!r} with B = {b!r} twice")  # fmt: skip
+    for metric in columns[2:]:
+        checks.finite_array(f"the sweep's {metric!r} column", sweep[metric].to_numpy())
+
+
+def _metric_names(name: str, metrics: Any) -> list[str]:
+    """Column names: a non-empty sequence of distinct strings (a lone string is refused)."""
+    if isinstance(metrics, str) or not isinstance(metrics, Iterable):
+        raise ValueError(f"{name} must be a sequence of column names, got {metrics!r}")
+    names = [checks.text("a metric", m) for m in metrics]
+    checks.nonempty(name, names)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name} must not repeat a column, got {names!r}")
+    return names
 
 
 def _round_size_ticks(ax: Axes, sizes: Sequence[int]) -> None:
@@ -136,6 +178,7 @@ def plot_round_size_sweep(
     error bar of one standard deviation (a frame from :func:`round_size_sweep`)."""
     import matplotlib.pyplot as plt
 
+    metrics = _metric_names("metrics", metrics)
     _check_sweep(sweep, ("seed", "B", *metrics))
     ax = axes_or_new(ax, (8, 4.5))
     n_seeds = sweep["seed"].nunique()
@@ -162,12 +205,22 @@ def plot_round_size_shift(
     not noise of the exploration draws."""
     import matplotlib.pyplot as plt
 
+    metric = checks.text("metric", metric)
+    baseline = checks.positive_int("baseline", baseline)  # type: ignore[assignment]
     _check_sweep(sweep, ("seed", "B", metric))
     wide = sweep.pivot(index="seed", columns="B", values=metric)
     if baseline not in wide.columns:
         raise ValueError(
             f"baseline round size {baseline} is not in the sweep: {list(wide.columns)}"
         )
+    if len(wide.columns) < 2:
+        raise ValueError(f"the sweep must hold a round size other than the baseline "
+                         f"{baseline} to compare with, got {list(wide.columns)}")  # fmt: skip
+    if wide.isna().any().any():  # a seed without a run at some size: no pair to compare
+        seed = wide.index[wide.isna().any(axis=1)][0]
+        missing = wide.columns[wide.loc[seed].isna()].tolist()
+        raise ValueError(f"the sweep must run every seed at every round size, got seed "
+                         f"{np.asarray(seed).item()!r} without {missing}")  # fmt: skip
     shift = wide.sub(wide[baseline], axis=0).drop(columns=baseline)
     ax = axes_or_new(ax, (8, 4.5))
     colour = plt.get_cmap("tab10")(0)

@@ -8,11 +8,13 @@ requests, so evaluating through the cluster costs a few calls, not one fan-out p
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import checks
 from ..protocol import as_history
 from ..qtables import HISTORY_LENGTH, QTablePolicy
 
@@ -39,8 +41,12 @@ class DistributedPolicy(QTablePolicy):
     """
 
     def __init__(self, tables: DistributedQTables, name: str = "distributed q-tables") -> None:
+        from .driver import DistributedQTables  # the driver imports this module
+
+        if not isinstance(tables, DistributedQTables):
+            raise ValueError(f"tables must be a DistributedQTables, got {reprlib.repr(tables)}")
         # QTablePolicy needs of its tables only n_items and score(state), which the driver has
-        super().__init__(tables, name)  # type: ignore[arg-type]
+        super().__init__(tables, checks.text("name", name))  # type: ignore[arg-type]
 
     @property
     def driver(self) -> DistributedQTables:
@@ -50,12 +56,20 @@ class DistributedPolicy(QTablePolicy):
     def recommend(
         self, history: Iterable[int], k: int = 10, exclude: Iterable[int] | None = None
     ) -> np.ndarray:
-        hist = as_history(history, self.n_items)
+        hist = self._history(history)
         return self.driver.recommend(hist[-HISTORY_LENGTH:], k, exclude)
+
+    def _history(self, history: Iterable[int]) -> np.ndarray:
+        if not isinstance(history, Iterable):
+            raise ValueError(f"a history is a sequence of movie indices, got {history!r}")
+        return as_history(history, self.n_items)
 
     def recommend_many(self, histories: Sequence[Iterable[int]], k: int = 10) -> np.ndarray:
         """Lists for many histories, each excluding its own movies, ``(n, k)`` padded with -1:
         row ``j`` equals ``recommend(histories[j], k, exclude=histories[j])``."""
-        hists = [as_history(h, self.n_items) for h in histories]
+        if not isinstance(histories, Iterable) or isinstance(histories, str | bytes):
+            raise ValueError(f"histories must be a sequence of histories (movie index "
+                             f"sequences), got {reprlib.repr(histories)}")  # fmt: skip
+        hists = [self._history(h) for h in histories]
         states = [h[-HISTORY_LENGTH:] for h in hists]
         return self.driver.recommend_batch(states, k, excludes=hists)

@@ -9,16 +9,22 @@ then epsilon-greedy with the same ``2k`` uniforms per list as
 (:func:`round_targets`) and split the updates by shard, in transition order
 (:func:`split_updates`). Every value read in a round is the value at its start: that is the
 staleness of rounds larger than one.
+
+:func:`prepare` checks the transitions; the functions after it check their settings (sizes,
+``k``, ``epsilon``, ``gamma``, rewards) and that their arrays agree in length, and take the
+arrays :func:`prepare` made as valid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..qtables import HISTORY_LENGTH, GenreLayout, policy, td_target
+from .. import checks
+from ..qtables import HISTORY_LENGTH, GenreLayout, check_transitions, policy, td_target
 from .messages import Reads, Updates
 
 __all__ = [
@@ -63,7 +69,27 @@ def shard_of_ids(layout: GenreLayout, owner: np.ndarray, ids: np.ndarray) -> np.
 def prepare(
     layout: GenreLayout, owner: np.ndarray, states: np.ndarray, targets: np.ndarray
 ) -> Prepared:
-    """Decompose valid transitions: their sub-states, next sub-states and the shards of both."""
+    """Check and decompose transitions: their sub-states, next sub-states and the shards of
+    both.
+
+    ``states`` is ``(n, w)`` with ``1 <= w <= 3`` distinct catalogue movies per row and
+    ``targets`` the ``n`` movies watched next (none in its state), as
+    :func:`~odsc_recsys.qtables.replay_train` requires; ``owner`` the shard of each table
+    (:attr:`ShardPlan.owner`).
+    """
+    if not isinstance(layout, GenreLayout):
+        raise ValueError(f"layout must be a GenreLayout, got {layout!r}")
+    owner = np.asarray(owner)
+    if owner.shape != (layout.n_tables,) or owner.dtype.kind not in "iu" or (owner < 0).any():
+        raise ValueError(f"owner must give the shard (an integer >= 0) of each of the "
+                         f"{layout.n_tables} tables, got {owner!r}")  # fmt: skip
+    # check_transitions reads only n_items of its tables, which the layout has
+    given = SimpleNamespace(states=states, targets=targets)
+    states, targets = check_transitions(layout, given)  # type: ignore[arg-type]
+    if states.shape[1] == 0:
+        raise ValueError("transitions need states of 1 to 3 movies, got empty states")
+    if len(targets) == 0:
+        raise ValueError("transitions must hold at least one transition to train on, got none")
     sub = layout.substate_ids_batch(states)
     future = layout.future_ids_batch(states, targets)
     return Prepared(states, targets, sub, shard_of_ids(layout, owner, sub), future,
@@ -78,6 +104,12 @@ def plan_reads(
     future_shard: np.ndarray | None = None,
 ) -> tuple[dict[int, Reads], dict[int, np.ndarray]]:
     """Each shard's :class:`Reads`, and which transitions its future values belong to."""
+    n_shards = checks.positive_int("n_shards", n_shards)  # type: ignore[assignment]
+    if np.shape(sub) != np.shape(sub_shard):
+        raise ValueError(f"sub_shard must give the shard of each id of sub {np.shape(sub)}, "
+                         f"got shape {np.shape(sub_shard)}")  # fmt: skip
+    if (future is None) != (future_shard is None):
+        raise ValueError("pass future and future_shard together, or neither")
     reads, positions = {}, {}
     for s in range(n_shards):
         ids = np.unique(sub[sub_shard == s]).astype(np.int64)
@@ -95,6 +127,10 @@ def future_values(
     results: Mapping[int, Any], positions: Mapping[int, np.ndarray], n: int
 ) -> np.ndarray:
     """``max_a' Q(s', a')`` of every transition of the round (float64), from the shards."""
+    n = checks.count("n", n)
+    if sum(len(pos) for pos in positions.values()) != n:
+        raise ValueError(f"positions must cover the round's {n} transitions, got "
+                         f"{sum(len(pos) for pos in positions.values())}")  # fmt: skip
     future = np.empty(n, dtype=np.float64)
     for s, pos in positions.items():
         future[pos] = results[s]["future"]
@@ -107,6 +143,10 @@ class RowBank:
     def __init__(
         self, ids: Sequence[np.ndarray], rows: Sequence[np.ndarray], n_items: int, dtype: Any
     ) -> None:
+        n_items = checks.positive_int("n_items", n_items)  # type: ignore[assignment]
+        if len(ids) != len(rows):
+            raise ValueError(f"rows must hold one block per id array ({len(ids)}), got "
+                             f"{len(rows)}")  # fmt: skip
         pad = np.full((1, n_items), -np.inf, dtype=dtype)  # the row of a missing sub-state
         self.n_items = n_items
         self.rows = np.concatenate([*rows, pad])
@@ -161,6 +201,12 @@ def build_lists(
     :func:`~odsc_recsys.qtables.replay_train` does. The talk's rule then appends the watched
     movie to each list that missed it.
     """
+    k = checks.count("k", k)
+    epsilon = checks.epsilon(epsilon)
+    rng = checks.generator("rng", rng, allow_none=True)
+    if not len(sub) == len(states) == len(clicked):
+        raise ValueError(f"sub, states and clicked must hold one row per transition, got "
+                         f"{len(sub)}, {len(states)} and {len(clicked)}")  # fmt: skip
     parts: list[int] = []
     lengths = np.empty(len(clicked), dtype=np.int64)
     hits = explored = listed = 0
@@ -193,6 +239,11 @@ def round_targets(
     """Every listed movie's target ``r + gamma * max_a' Q(s', a')`` (float64), elementwise as
     :func:`~odsc_recsys.qtables.td_target`: ``+reward`` for the watched movie, ``-penalty``
     for the others."""
+    reward, penalty = checks.real("reward", reward), checks.real("penalty", penalty)
+    gamma = checks.gamma(gamma)
+    if not len(clicked) == len(future) == len(lists.lengths):
+        raise ValueError(f"clicked and future must hold one value per list "
+                         f"({len(lists.lengths)}), got {len(clicked)} and {len(future)}")  # fmt: skip
     rewards = np.where(lists.actions == np.repeat(clicked, lists.lengths), reward, -penalty)
     return td_target(rewards, gamma, np.repeat(future, lists.lengths))  # type: ignore[arg-type]
 
@@ -206,6 +257,13 @@ def split_updates(
 ) -> dict[int, Updates]:
     """Each shard's :class:`Updates`: every sub-state row it owns, in transition order, with
     its transition's actions and targets (shards without a row get none)."""
+    n_shards = checks.positive_int("n_shards", n_shards)  # type: ignore[assignment]
+    if np.shape(sub) != np.shape(sub_shard) or len(sub) != len(lists.lengths):
+        raise ValueError(f"sub and sub_shard must have one row per list ({len(lists.lengths)}), "
+                         f"got shapes {np.shape(sub)} and {np.shape(sub_shard)}")  # fmt: skip
+    if len(targets) != len(lists.actions):
+        raise ValueError(f"targets must hold one target per listed movie "
+                         f"({len(lists.actions)}), got {len(targets)}")  # fmt: skip
     lengths = lists.lengths
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     flat_ids, flat_shard = sub.ravel(), sub_shard.ravel()

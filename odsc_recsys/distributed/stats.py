@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import checks
 from .messages import payload_bytes
 
 __all__ = ["TrainStats"]
@@ -47,7 +48,7 @@ class TrainStats:
     @classmethod
     def for_shards(cls, n_shards: int) -> TrainStats:
         """Zero counts for ``n_shards`` shards."""
-        zeros = [0] * n_shards
+        zeros = [0] * checks.count("n_shards", n_shards)
         return cls(shard_calls=list(zeros), shard_rows_read=list(zeros),
                    shard_updates=list(zeros), shard_sent=list(zeros),
                    shard_received=list(zeros), shard_seconds=[0.0] * n_shards)  # fmt: skip

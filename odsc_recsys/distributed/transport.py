@@ -52,6 +52,8 @@ class ShardPool:
     """
 
     def __init__(self, config: ClusterConfig) -> None:
+        if not isinstance(config, ClusterConfig):
+            raise ValueError(f"config must be a ClusterConfig, got {config!r}")
         self.config = config
         self.client: Any = None
         self.cluster: Any = None
@@ -294,8 +296,11 @@ class ShardPool:
         import psutil
 
         if self.cluster is None:
+            config = self.config
+            where = "in process" if config.in_process else f"on the cluster at {config.address!r}"
             raise ValueError(
-                "simulate_worker_crash only kills workers of a LocalCluster it started"
+                f"simulate_worker_crash only kills workers of a LocalCluster it started, not "
+                f"shards {where}"
             )
         worker = self.shard_workers[s]
         pid = int(self.client.run(os.getpid, workers=[worker])[worker])

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import checks
-from ..protocol import Recommender, top_k
+from ..protocol import Recommender, as_history, top_k
+from ..qtables import QTables
 from ..simulator import MovieLensUserEnv
 
 
@@ -58,10 +59,15 @@ class Agent:
     learn_online : bool
         Whether :meth:`learn` passes steps on to :meth:`learn_step` (False for static agents,
         and for a learning agent that is frozen).
+    n_items : int or None
+        Size of the catalogue the agent recommends from, when it knows it: slates and
+        observations are checked against it, and a run loop refuses an environment with
+        another catalogue.
     """
 
     name = "agent"
     learn_online = False
+    n_items: int | None = None
 
     def __init__(self, k: int = 10) -> None:
         self.k = checks.positive_int("k", k)
@@ -85,7 +91,25 @@ class Agent:
 
         The run loops call this after every step; ``clicked`` is ``-1`` without a click and
         ``done`` says whether the user left.
+
+        Raises
+        ------
+        ValueError
+            If the step is not one an environment could produce: a slate that is not 1-d
+            catalogue indices, ``clicked`` neither ``-1`` nor a movie of the slate, a reward
+            that is not a finite number, ``done`` not a bool, or an observation outside
+            ``[0, n_items]`` (``n_items`` is the padding). Nothing is learnt then.
         """
+        # The step is handed on as given; these checks only refuse it.
+        n = self.n_items if self.n_items is not None else np.iinfo(np.int64).max - 1
+        shown = _positions("slate", slate, n)
+        if checks.integer("clicked", clicked, -1) >= 0 and clicked not in shown:
+            raise ValueError(f"clicked must be -1 (no click) or a movie of the slate {shown}, "
+                             f"got {clicked!r}")  # fmt: skip
+        checks.real("reward", reward)
+        checks.boolean("done", done)
+        _positions("observation", observation, n + 1)
+        _positions("next_observation", next_observation, n + 1)
         if self.learn_online:
             self.learn_step(SessionStep(observation, slate, clicked, reward, next_observation,
                                         done))  # fmt: skip
@@ -101,11 +125,13 @@ class RandomAgent(Agent):
 
     def __init__(self, n_items: int, k: int = 10) -> None:
         super().__init__(k)
-        self.n_items = int(n_items)
+        self.n_items = checks.positive_int("n_items", n_items)
 
     def act(
         self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
+        checks.generator("rng", rng)
+        history = as_history(history, self.n_items)  # -1 would wrap to the last movie
         free = np.ones(self.n_items, dtype=bool)
         free[history] = False
         candidates = np.flatnonzero(free)
@@ -125,12 +151,15 @@ class PopularityAgent(Agent):
 
     def __init__(self, popularity: np.ndarray, k: int = 10) -> None:
         super().__init__(k)
-        self.popularity = np.asarray(popularity, dtype=np.float64)
+        popularity = checks.finite_array("popularity", popularity, ndim=1)
+        checks.nonempty("popularity", popularity)
+        self.popularity = popularity.copy()  # the caller's array may change later
+        self.n_items = popularity.size
 
     def act(
         self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
-        return top_k(self.popularity, self.k, exclude=history)
+        return top_k(self.popularity, self.k, exclude=as_history(history, self.n_items))
 
 
 class RecommenderAgent(Agent):
@@ -140,8 +169,16 @@ class RecommenderAgent(Agent):
 
     def __init__(self, model: Recommender, k: int = 10, name: str | None = None) -> None:
         super().__init__(k)
+        if not isinstance(model, Recommender):
+            raise ValueError(f"model must be a fitted Recommender, got {type(model).__name__}")
+        model.check_fitted()  # RuntimeError "call fit first", as the model itself says
+        if model.n_items < 1:
+            raise ValueError(f"model must be a fitted Recommender (call fit first): its "
+                             f"n_items is {model.n_items!r}")  # fmt: skip
         self.model = model
-        self.name = name or model.name
+        self.n_items = int(model.n_items)
+        # An empty name would silently fall back to the model's: refuse it instead.
+        self.name = model.name if name is None else checks.text("name", name)
 
     def act(
         self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
@@ -161,19 +198,47 @@ class OracleAgent(Agent):
     name = "Oracle"
 
     def __init__(self, env: MovieLensUserEnv, k: int = 10) -> None:
-        super().__init__(k)
+        if not isinstance(env, MovieLensUserEnv):
+            raise ValueError(f"env must be a MovieLensUserEnv (for a gym.make environment, "
+                             f"pass env.unwrapped), got {type(env).__name__}")  # fmt: skip
+        # A longer slate than the environment shows would be refused at the first step.
+        super().__init__(checks.integer("k", k, 1, env.k))
         self.env = env
+        self.n_items = env.n_items
 
     def act(
         self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
+        history = as_history(history, self.n_items)
         return top_k(self.env.catalogue_attractiveness(), self.k, exclude=history)
 
 
 def observation_state(observation: np.ndarray, pad: int) -> tuple[int, ...]:
-    """The state (last up-to-3 movies, oldest first) of a padded observation."""
-    obs = np.asarray(observation)
-    return tuple(int(m) for m in obs[obs != pad])
+    """The state (last up-to-3 movies, oldest first) of a padded observation.
+
+    Raises
+    ------
+    ValueError
+        If ``pad`` is not a positive integer or ``observation`` is not a 1-d sequence of
+        integers in ``[0, pad]`` (a NaN or a negative index is not a movie).
+    """
+    pad = checks.positive_int("pad", pad)
+    return tuple(m for m in _positions("observation", observation, pad + 1) if m != pad)
+
+
+def _positions(name: str, values: Any, n: int) -> list[int]:
+    """``values`` as a list of ints in ``[0, n)``, else the ``ValueError`` of
+    :func:`checks.indices`.
+
+    A fast path for the run loop's small int arrays (a sixth of the cost of the general
+    check, which runs several times per step); anything else, and every refusal, goes
+    through :func:`checks.indices`.
+    """
+    if type(values) is np.ndarray and values.dtype.kind in "iu" and values.ndim == 1:
+        items = values.tolist()
+        if not items or (min(items) >= 0 and max(items) < n):
+            return items
+    return checks.indices(name, values, n).tolist()
 
 
 class QLearningAgent(Agent):
@@ -211,26 +276,55 @@ class QLearningAgent(Agent):
         name: str = "Q-learning",
     ) -> None:
         super().__init__(k)
-        self.tables = tables
+        if not isinstance(tables, QTables):
+            raise ValueError(f"tables must be Q-tables (e.g. GenreQTables), got "
+                             f"{type(tables).__name__}")  # fmt: skip
+        # The padding is the catalogue size: any other value would read a movie as "none".
+        if checks.integer("pad", pad) != tables.n_items:
+            raise ValueError(f"pad must equal the catalogue size {tables.n_items} (of the "
+                             f"tables), got {pad!r}")  # fmt: skip
         self.pad = int(pad)
-        self.reward_scale = float(reward_scale)
-        self.penalty = float(penalty)
-        self.learn_online = bool(learn_online)
-        self.name = name
+        self.tables = tables
+        self.n_items = tables.n_items
+        self.reward_scale = checks.real("reward_scale", reward_scale, 0.0, low_open=True)
+        self.penalty = checks.real("penalty", penalty, 0.0)
+        self.learn_online = checks.boolean("learn_online", learn_online)
+        self.name = checks.text("name", name)
         self.updates = 0
 
     def act(
         self, observation: np.ndarray, history: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
+        # Exploring needs the generator; a frozen agent is greedy and may be handed None.
+        checks.generator("rng", rng, allow_none=not self.learn_online)
         state = observation_state(observation, self.pad)
         explore = rng if self.learn_online else None
         return self.tables.recommend(state, self.k, rng=explore, exclude=history).items
 
     def learn_step(self, step: SessionStep) -> None:
+        """Update the tables from one step (checked first: nothing is written on a refusal).
+
+        Raises
+        ------
+        ValueError
+            If ``clicked`` is neither ``-1`` nor a movie of the slate, the reward is not a
+            finite number, an observation holds something other than movie indices and the
+            padding, or the tables refuse the slate or ``done``.
+        """
+        if not isinstance(step, SessionStep):
+            raise ValueError(f"step must be a SessionStep, got {type(step).__name__}")
+        clicked = checks.integer("clicked", step.clicked, -1)  # -2 or NaN is not "no click"
+        # Online, a click is on the slate (the tables alone would append a missing one).
+        shown = _positions("slate", step.slate, self.n_items)
+        if clicked >= 0 and clicked not in shown:
+            raise ValueError(f"clicked must be -1 (no click) or a movie of the slate {shown}, "
+                             f"got {clicked!r}")  # fmt: skip
+        checks.real("reward", step.reward)
+        _positions("next_observation", step.next_observation, self.pad + 1)
         state = observation_state(step.observation, self.pad)
         # A click (clicked >= 0) moves toward the next sub-state's value, no click keeps the
         # state (s' = s), leaving ends the episode: GenreQTables.update covers all three.
-        clicked = step.clicked if step.clicked >= 0 else None
-        self.tables.update(state, step.slate, clicked, self.reward_scale * step.reward,
+        self.tables.update(state, step.slate, clicked if clicked >= 0 else None,
+                           self.reward_scale * step.reward,
                            self.penalty, done=step.done)  # fmt: skip
         self.updates += 1

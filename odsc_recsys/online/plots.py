@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import checks
 from ..plotting import legend_below, model_colors
 from .validation import SimulatorCheck
 
@@ -25,7 +26,13 @@ __all__ = ["agent_colors", "plot_learning_curves", "plot_simulator_check"]
 
 def agent_colors(agents: Iterable[str]) -> dict[str, Any]:
     """A fixed colour per agent name (sorted order, tab10 repeated beyond ten), so every figure
-    agrees whatever order the agents come in."""
+    agrees whatever order the agents come in.
+
+    ``agents`` is an iterable of names; a bare string is refused rather than read as its
+    letters.
+    """
+    if isinstance(agents, str | bytes) or not isinstance(agents, Iterable):
+        raise ValueError(f"agents must be an iterable of agent names, got {agents!r}")
     return model_colors(sorted(set(agents)), beyond_ten="tab10")
 
 
@@ -65,7 +72,29 @@ def plot_learning_curves(
         Label of the y axis (``metric`` by default).
     colors : mapping agent -> colour, optional
         By default :func:`agent_colors` of every agent drawn.
+
+    Raises
+    ------
+    ValueError
+        If ``curves`` is not a non-empty table of :func:`learning_curves`, ``levels`` lacks
+        the ``metric`` columns of :func:`summarise`, or ``ylabel`` or ``colors`` has the
+        wrong type. Nothing is drawn then.
     """
+    _check_frame("curves", curves, ("setting", "agent", "session", "mean", "low", "high"))
+    metric = checks.text("metric", metric)
+    if levels is not None:
+        wanted = [(metric, part) for part in ("mean", "low", "high")]
+        if (
+            not isinstance(levels, pd.DataFrame)
+            or not set(wanted) <= set(levels.columns)
+            or not {"setting", "agent"} <= set(levels.index.names)
+        ):
+            raise ValueError(f"levels must be a summarise table with index (setting, agent) and "
+                             f"columns {wanted}, or None, got {checks.short_repr(levels)}")  # fmt: skip
+    if ylabel is not None:
+        checks.text("ylabel", ylabel)
+    if colors is not None and not isinstance(colors, Mapping):
+        raise ValueError(f"colors must be a mapping agent -> colour or None, got {colors!r}")
     import matplotlib.pyplot as plt
 
     settings = sorted(curves["setting"].unique())
@@ -130,11 +159,14 @@ def plot_simulator_check(check: SimulatorCheck, log: str | None = None) -> Figur
     which movies get watched (mean attraction against MovieLens rating counts) and the
     ratings (MovieLens against the log ``log``, by default the last one).
     """
+    if not isinstance(check, SimulatorCheck):
+        raise ValueError(f"check must be a SimulatorCheck (from compare_with_movielens), got "
+                         f"{type(check).__name__}")  # fmt: skip
     import matplotlib.pyplot as plt
 
     sources = list(check.genre_shares)
     log = log if log is not None else sources[-1]
-    if log not in check.rating_shares or log == "MovieLens":
+    if not isinstance(log, str) or log not in check.rating_shares or log == "MovieLens":
         raise ValueError(f"log must name a simulated log, one of {sources[1:]}, got {log!r}")
     fig = plt.figure(figsize=(10.5, 8.2))
     grid = fig.add_gridspec(2, 2, height_ratios=(1.1, 1))
@@ -143,3 +175,11 @@ def plot_simulator_check(check: SimulatorCheck, log: str | None = None) -> Figur
     _draw_rating_shares(fig.add_subplot(grid[1, 1]), check, log)
     fig.tight_layout()
     return fig
+
+
+def _check_frame(name: str, frame: object, columns: Iterable[str]) -> None:
+    """``frame`` is a non-empty DataFrame with ``columns``."""
+    ok = isinstance(frame, pd.DataFrame) and not frame.empty
+    if not ok or not set(columns) <= set(frame.columns):
+        raise ValueError(f"{name} must be a non-empty DataFrame with the columns "
+                         f"{list(columns)}, got {checks.short_repr(frame)}")  # fmt: skip

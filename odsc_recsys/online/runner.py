@@ -85,9 +85,61 @@ def run_session(
         ``diversity`` is the mean share of distinct primary genres in a slate (1 = every
         movie a different genre); ``genres`` the number of distinct primary genres watched;
         ``rating`` the mean rating of the watched movies (NaN without a click).
+
+    Raises
+    ------
+    ValueError
+        If an argument has the wrong type, the agent's slates are longer than ``env.k`` or
+        its catalogue is not the environment's, ``shown`` is not a writable boolean array of
+        ``n_items``, or ``seed`` or ``user_id`` is refused by ``env.reset``. The check comes
+        before the reset, so a refused call changes neither the environment nor the agent.
     """
+    seed = _check_session_arguments(env, agent, rng, seed, user_id, shown, log)
     options = {"user_id": user_id} if user_id is not None else None
-    obs, info = env.reset(seed=seed, options=options)
+    obs, _ = env.reset(seed=seed, options=options)
+    return _play_session(env, agent, rng, obs, shown, log)
+
+
+def _check_session_arguments(
+    env: object,
+    agent: object,
+    rng: object,
+    seed: object,
+    user_id: object,
+    shown: object,
+    log: object,
+) -> int | None:
+    """Refuse what :func:`run_session` cannot play, before the reset; ``seed`` as an int."""
+    _check_players(env, agent)
+    checks.generator("rng", rng)
+    if seed is not None:
+        seed = checks.count("seed", seed)
+    if user_id is not None:
+        env.model.user_index(user_id)
+    if shown is not None and not (
+        isinstance(shown, np.ndarray) and shown.dtype == bool and shown.shape == (env.n_items,)
+        and shown.flags.writeable
+    ):  # fmt: skip
+        raise ValueError(f"shown must be a writable boolean array of shape ({env.n_items},) or "
+                         f"None, got {checks.short_repr(shown)}")  # fmt: skip
+    if log is not None and not isinstance(log, list):
+        raise ValueError(f"log must be a list or None, got {checks.short_repr(log)}")
+    return seed
+
+
+def _play_session(
+    env: MovieLensUserEnv,
+    agent: Agent,
+    rng: np.random.Generator,
+    obs: Any,
+    shown: np.ndarray | None,
+    log: list[dict[str, Any]] | None,
+) -> SessionResult:
+    """The steps of a session just reset to ``obs``, until the user leaves or time runs out.
+
+    The tallies are plain locals, not an object, because this loop is the hot one of every
+    experiment.
+    """
     genre = env.model.primary_genre
     steps = clicks = 0
     total = 0.0
@@ -132,14 +184,29 @@ def run_session(
 
 def session_seeds(seed: int, n_sessions: int) -> np.ndarray:
     """The environment seeds of sessions ``0 .. n_sessions - 1`` of experiment seed ``seed``:
-    the same for every agent and setting (common random numbers)."""
-    return np.random.default_rng([int(seed), 0]).integers(0, 2**31 - 1, size=n_sessions)
+    the same for every agent and setting (common random numbers).
+
+    ``seed`` and ``n_sessions`` must be non-negative integers (``1.5`` is not read as 1).
+    """
+    seed = checks.count("seed", seed)
+    n_sessions = checks.count("n_sessions", n_sessions)
+    return np.random.default_rng([seed, 0]).integers(0, 2**31 - 1, size=n_sessions)
 
 
 def simulate_log(env: MovieLensUserEnv, agent: Agent, n_sessions: int, seed: int) -> pd.DataFrame:
     """Every step of ``n_sessions`` sessions: ``session, user_id, step, clicked, position,
-    rating`` (``clicked = -1`` without a click); for comparing the simulator with the data."""
-    rng = np.random.default_rng([int(seed), 1])
+    rating`` (``clicked = -1`` without a click); for comparing the simulator with the data.
+
+    Raises
+    ------
+    ValueError
+        If ``n_sessions`` is not a positive integer, ``seed`` not a non-negative integer, or
+        ``env`` and ``agent`` do not fit together (see :func:`run_session`).
+    """
+    n_sessions = checks.positive_int("n_sessions", n_sessions)
+    seed = checks.count("seed", seed)
+    _check_players(env, agent)
+    rng = np.random.default_rng([seed, 1])
     rows: list[dict[str, Any]] = []
     for j, s in enumerate(session_seeds(seed, n_sessions).tolist()):
         start = len(rows)
@@ -181,11 +248,13 @@ def run_sessions(
         this session; NaN before ``coverage_from``).
     """
     n_sessions = checks.positive_int("n_sessions", n_sessions)
+    seed = checks.count("seed", seed)
     start = checks.count("start", start)
     coverage_from = checks.integer(
         "coverage_from", start if coverage_from is None else coverage_from, low=start
     )
-    rng = np.random.default_rng([int(seed), 1])
+    _check_players(env, agent)
+    rng = np.random.default_rng([seed, 1])
     shown = np.zeros(env.n_items, dtype=bool)
     rows = []
     seeds = session_seeds(seed, start + n_sessions)[start:].tolist()
@@ -238,8 +307,32 @@ def run_experiment(
     -------
     DataFrame
         The rows of :func:`run_sessions` with ``setting``, ``agent`` and ``seed`` columns.
+
+    Raises
+    ------
+    ValueError
+        If a mapping is empty or holds the wrong kind of value, ``seeds`` is empty, repeats
+        a seed (its sessions would be counted twice) or holds a non-integer, or the session
+        arguments are refused by :func:`run_sessions`. Everything is checked before the first
+        session is run.
     """
-    seeds = [int(s) for s in seeds]  # iterated once per (setting, agent): an iterator would run out
+    seeds = _seed_list(seeds)  # iterated once per (setting, agent): an iterator would run out
+    n_sessions = checks.positive_int("n_sessions", n_sessions)
+    start = checks.count("start", start)
+    checks.integer("coverage_from", start if coverage_from is None else coverage_from, low=start)
+    for name, mapping in (("envs", envs), ("agents", agents)):
+        if not isinstance(mapping, Mapping) or not mapping:
+            raise ValueError(f"{name} must be a non-empty mapping label -> "
+                             f"{'environment' if name == 'envs' else 'agent factory'}, got "
+                             f"{checks.short_repr(mapping)}")  # fmt: skip
+    for label, env in envs.items():
+        if not isinstance(env, MovieLensUserEnv):
+            raise ValueError(f"envs[{label!r}] must be a MovieLensUserEnv, got "
+                             f"{type(env).__name__}")  # fmt: skip
+    for name, make in agents.items():
+        if not callable(make):
+            raise ValueError(f"agents[{name!r}] must be a factory seed -> Agent (e.g. a "
+                             f"lambda), got {checks.short_repr(make)}")  # fmt: skip
     frames = []
     for label, env in envs.items():
         for name, make in agents.items():
@@ -252,3 +345,32 @@ def run_experiment(
                 df.insert(0, "setting", label)
                 frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def _check_players(env: object, agent: object) -> None:
+    """``env`` is a simulator and ``agent`` an agent whose slates and catalogue fit it."""
+    if not isinstance(env, MovieLensUserEnv):
+        raise ValueError(f"env must be a MovieLensUserEnv (for a gym.make environment, pass "
+                         f"env.unwrapped), got {type(env).__name__}")  # fmt: skip
+    if not isinstance(agent, Agent):
+        raise ValueError(f"agent must be an Agent, got {type(agent).__name__}")
+    if agent.k > env.k:
+        raise ValueError(f"agent.k must be at most env.k={env.k} (the environment refuses a "
+                         f"longer slate), got {agent.k!r}")  # fmt: skip
+    if agent.n_items is not None and agent.n_items != env.n_items:
+        raise ValueError(f"agent.n_items must be the environment's catalogue size "
+                         f"{env.n_items}, got {agent.n_items!r}")  # fmt: skip
+
+
+def _seed_list(seeds: Iterable[int]) -> list[int]:
+    """``seeds`` as a list of distinct non-negative ints (a string is not a list of seeds)."""
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Iterable):
+        raise ValueError(f"seeds must be an iterable of non-negative integers, got "
+                         f"{checks.short_repr(seeds)}")  # fmt: skip
+    out = [checks.count("seeds", s) for s in seeds]
+    if not out:
+        raise ValueError("seeds must hold at least one seed, got none")
+    repeats = sorted({s for s in out if out.count(s) > 1})
+    if repeats:
+        raise ValueError(f"seeds must be distinct, got {repeats[0]!r} twice in {out}")
+    return out

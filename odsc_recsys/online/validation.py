@@ -9,23 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .. import checks
-from ..simulator import HISTORY_LENGTH
+from ..simulator import HISTORY_LENGTH, UserModel
 
 __all__ = ["SimulatorCheck", "compare_with_movielens", "genre_repeat_rate", "split_users"]
 
 
 def genre_repeat_rate(sequences: Iterable[np.ndarray], genre: np.ndarray) -> float:
-    """Share of consecutive watches (``m_t, m_{t+1}``) that share a primary genre."""
+    """Share of consecutive watches (``m_t, m_{t+1}``) that share a primary genre.
+
+    Raises
+    ------
+    ValueError
+        If ``genre`` is not a 1-d array of integer genre codes, a sequence holds a movie
+        outside ``[0, len(genre))`` (a negative one would wrap to the end), or no sequence
+        has two movies.
+    """
+    genre = np.asarray(genre)
+    if genre.ndim != 1 or genre.size == 0 or not np.issubdtype(genre.dtype, np.integer):
+        raise ValueError(f"genre must be a non-empty 1-d array of integer genre codes, one "
+                         f"per movie, got {checks.short_repr(genre)}")  # fmt: skip
+    if isinstance(sequences, str | bytes) or not isinstance(sequences, Iterable):
+        raise ValueError(f"sequences must be an iterable of arrays of movie indices, got "
+                         f"{checks.short_repr(sequences)}")  # fmt: skip
     same = total = 0
-    for seq in sequences:
-        g = genre[np.asarray(seq, dtype=np.int64)]
+    for j, seq in enumerate(sequences):
+        g = genre[checks.indices(f"sequence {j}", seq, genre.size)]
         same += int(np.count_nonzero(g[1:] == g[:-1]))
         total += max(len(g) - 1, 0)
     if total == 0:
@@ -41,10 +55,28 @@ def split_users(
 
     The draw depends only on ``seed``, so two notebooks that call this agree on who is who.
     Both groups must be non-empty: ``1 <= n_simulated <= len(user_ids) - 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``user_ids`` are not at least two distinct integers (a repeated id could land in
+        both groups), or ``n_simulated`` or ``seed`` is out of range or not an integer.
     """
-    ids = np.asarray(user_ids, dtype=np.int64)
+    ids = np.asarray(user_ids)
+    if ids.ndim != 1 or not (ids.size == 0 or np.issubdtype(ids.dtype, np.integer)):
+        raise ValueError(f"user_ids must be a 1-d sequence of integer user ids, got "
+                         f"{checks.short_repr(user_ids)}")  # fmt: skip
+    if ids.size < 2:
+        raise ValueError(f"user_ids must hold at least two users (one simulated, one logged), "
+                         f"got {checks.short_repr(user_ids)}")  # fmt: skip
+    seen, first = np.unique(ids, return_index=True)
+    if seen.size != ids.size:
+        repeat = ids[np.setdiff1d(np.arange(ids.size), first)[0]]
+        raise ValueError(f"user_ids must be distinct, got {repeat.item()!r} twice")
+    ids = ids.astype(np.int64, copy=False)
     n_simulated = checks.integer("n_simulated", n_simulated, 1, ids.size - 1)
-    users = np.random.default_rng([int(seed), 8]).permutation(ids)
+    seed = checks.count("seed", seed)
+    users = np.random.default_rng([seed, 8]).permutation(ids)
     return np.sort(users[:n_simulated]), np.sort(users[n_simulated:])
 
 
@@ -81,7 +113,11 @@ class SimulatorCheck:
 
 
 def _log_row(
-    model: Any, label: str, log: pd.DataFrame, movielens_shares: np.ndarray, counts: np.ndarray
+    model: UserModel,
+    label: str,
+    log: pd.DataFrame,
+    movielens_shares: np.ndarray,
+    counts: np.ndarray,
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """The table row of one simulated log, its genre shares and its star shares.
 
@@ -115,8 +151,44 @@ def _log_row(
     return row, genre_share, star_share
 
 
+def _check_log(model: UserModel, label: object, log: object) -> None:
+    """A step log of ``model``'s users: clicks in ``[-1, n_items)``, ratings 1..5 on clicks."""
+    if not isinstance(label, str) or not label.strip() or label == "MovieLens":
+        raise ValueError(f"a log label must be a non-empty string other than 'MovieLens' (the "
+                         f"data's own row), got {label!r}")  # fmt: skip
+    columns = ("session", "user_id", "clicked", "rating")
+    if not isinstance(log, pd.DataFrame) or not set(columns) <= set(log.columns):
+        raise ValueError(f"logs[{label!r}] must be a DataFrame with the columns "
+                         f"{list(columns)} (from simulate_log), got {checks.short_repr(log)}")  # fmt: skip
+    clicked = log["clicked"].to_numpy()
+    if clicked.size and not np.issubdtype(clicked.dtype, np.integer):
+        raise ValueError(f"logs[{label!r}]['clicked'] must be integers in [-1, "
+                         f"{model.n_items - 1}], got dtype {clicked.dtype}")  # fmt: skip
+    bad = (clicked < -1) | (clicked >= model.n_items)
+    if bad.any():
+        raise ValueError(f"logs[{label!r}]['clicked'] must be integers in [-1, "
+                         f"{model.n_items - 1}], got {clicked[bad][0].item()!r}")  # fmt: skip
+    stars = log.loc[clicked >= 0, "rating"].to_numpy()
+    if stars.size and not (np.issubdtype(stars.dtype, np.integer) and stars.min() >= 1
+                           and stars.max() <= 5):  # fmt: skip
+        raise ValueError(f"logs[{label!r}]['rating'] of a click must be whole stars 1..5, got "
+                         f"{checks.short_repr(sorted(set(stars.tolist())))}")  # fmt: skip
+
+
+def _check_stars(ratings: object) -> None:
+    """MovieLens ratings: a DataFrame whose ``rating`` column holds whole stars 1..5."""
+    if not isinstance(ratings, pd.DataFrame) or not {"item_id", "rating"} <= set(ratings.columns):
+        raise ValueError(f"ratings must be a DataFrame with the columns item_id and rating, got "
+                         f"{type(ratings).__name__}")  # fmt: skip
+    stars = checks.finite_array("ratings['rating']", ratings["rating"].to_numpy())
+    bad = (stars < 1) | (stars > 5) | (stars != np.round(stars))
+    if bad.any():
+        raise ValueError(f"ratings['rating'] must be whole stars 1..5, got "
+                         f"{stars[bad][0].item()!r}")  # fmt: skip
+
+
 def compare_with_movielens(
-    model: Any, logs: Mapping[str, pd.DataFrame], ratings: pd.DataFrame
+    model: UserModel, logs: Mapping[str, pd.DataFrame], ratings: pd.DataFrame
 ) -> SimulatorCheck:
     """Set simulated logs (from :func:`simulate_log`) beside MovieLens.
 
@@ -134,7 +206,22 @@ def compare_with_movielens(
         Step logs with ``session, user_id, clicked, rating`` columns.
     ratings : DataFrame
         MovieLens ratings (``item_id``, ``rating``); those of the model's catalogue count.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a :class:`UserModel`, ``logs`` is empty, names a log
+        ``"MovieLens"`` (it would replace the data's row) or holds a log that is not a step
+        log of this model, or ``ratings`` are not whole stars 1..5.
     """
+    if not isinstance(model, UserModel):
+        raise ValueError(f"model must be a UserModel, got {type(model).__name__}")
+    if not isinstance(logs, Mapping) or not logs:
+        raise ValueError(f"logs must be a non-empty mapping label -> step log (from "
+                         f"simulate_log), got {checks.short_repr(logs)}")  # fmt: skip
+    for label, log in logs.items():
+        _check_log(model, label, log)
+    _check_stars(ratings)
     genre, names, n_items = model.primary_genre, list(model.primary_names), model.n_items
     real = np.concatenate(model.histories)
     stars = ratings.loc[ratings["item_id"].isin(model.catalog.item_ids), "rating"].to_numpy()

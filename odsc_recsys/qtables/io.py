@@ -20,7 +20,7 @@ import numpy as np
 from ..atomic import atomic_savez
 from .storage import Store
 
-__all__ = ["FORMAT", "load_error", "read_tables", "restore_store", "save_tables"]
+__all__ = ["FORMAT", "load_error", "non_finite", "read_tables", "restore_store", "save_tables"]
 
 #: The format tag of a saved file.
 FORMAT = "odsc_recsys.qtables/1"
@@ -39,7 +39,21 @@ def save_tables(
     for g in range(n_tables):
         for name, values in store.export(g).items():
             arrays[f"{name}_{g}"] = values
+    bad = non_finite(arrays)
+    if bad:  # such a file could not be loaded again: refuse it before anything is written
+        raise ValueError(f"cannot save Q-tables to {Path(path).name!r}: {bad}")
     return atomic_savez(Path(path), **arrays)
+
+
+def non_finite(arrays: dict[str, np.ndarray]) -> str | None:
+    """``"table_3 holds nan at position (2, 7)"`` for the first array with a NaN or an
+    infinity, or None when every floating-point value is finite."""
+    for key, values in arrays.items():
+        if values.dtype.kind == "f" and values.size and not np.isfinite(values).all():
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+            at = where[0] if len(where) == 1 else where
+            return f"{key} holds {values[where].item()!r} at position {at} (Q-values must be finite)"
+    return None
 
 
 def read_tables(path: Path, required: Sequence[str]) -> dict[str, np.ndarray]:
@@ -50,13 +64,18 @@ def read_tables(path: Path, required: Sequence[str]) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+    except ValueError as exc:  # numpy's "pickled data" message would only mislead here
+        raise load_error(path, "not a readable .npz file (corrupt or truncated?)") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
         raise load_error(path, f"not a readable .npz file (corrupt or truncated?): {exc}") from exc
     missing = [key for key in ["format", *required] if key not in data]
     if missing:
         raise load_error(path, f"missing entries {missing}")
     if str(data["format"]) != FORMAT:
         raise load_error(path, f"unknown format {str(data['format'])!r}, expected {FORMAT!r}")
+    bad = non_finite(data)
+    if bad:
+        raise load_error(path, bad)
     return data
 
 

@@ -74,7 +74,10 @@ class GenreLayout:
 
     def __init__(self, genre_of: npt.ArrayLike, genre_names: Sequence[str]) -> None:
         codes = np.asarray(genre_of)
-        names = [str(g) for g in genre_names]
+        if isinstance(genre_names, str) or not all(isinstance(g, str) for g in genre_names):
+            # a string would name one genre per letter
+            raise ValueError(f"genre_names must be a list of strings, got {genre_names!r}")
+        names = list(genre_names)
         if codes.ndim != 1 or codes.size == 0 or not np.issubdtype(codes.dtype, np.integer):
             raise ValueError(
                 f"genre_of must be a non-empty 1-d integer array (one code per movie), got {codes!r}"

@@ -42,8 +42,15 @@ def check_transitions(tables: QTables, transitions: object) -> tuple[np.ndarray,
     """The checks of :meth:`QTables.update` for every transition at once (vectorised):
     integer movie indices of the catalogue, at most 3 distinct movies per state, a next movie
     that is not in its state. Returns the states and targets as int64 arrays."""
-    states = np.asarray(transitions.states)  # type: ignore[attr-defined]
-    targets = np.asarray(transitions.targets)  # type: ignore[attr-defined]
+    if not (hasattr(transitions, "states") and hasattr(transitions, "targets")):
+        raise ValueError("transitions must have .states and .targets arrays (e.g. "
+                         f"sessions.Transitions), got {type(transitions).__name__}")  # fmt: skip
+    states = np.asarray(transitions.states)
+    targets = np.asarray(transitions.targets)
+    for name, arr in (("states", states), ("targets", targets)):
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"movie indices must be integers, got {arr.dtype} in the "
+                             f"{name}: {checks.short_repr(arr)}")  # fmt: skip
     if states.ndim != 2 or targets.ndim != 1 or len(states) != len(targets):
         raise ValueError(
             f"transitions need states of shape (n, 3) and n targets, got {states.shape} and "
@@ -56,8 +63,6 @@ def check_transitions(tables: QTables, transitions: object) -> tuple[np.ndarray,
         )
     n = tables.n_items
     for name, arr in (("state", states), ("next movie", targets)):
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"movie indices must be integers, got {arr.dtype} in the {name}s")
         bad = arr[(arr < 0) | (arr >= n)]
         if bad.size:
             raise ValueError(
@@ -115,9 +120,12 @@ def check_rules(one_per_substate: object, proposer_only: object, bootstrap_ignor
     checks.boolean("bootstrap_ignored", bootstrap_ignored)
 
 
-def _check_run(epochs: object, k: object, reward: object, penalty: object, rules: dict) -> tuple:
+def _check_run(
+    epochs: object, rng: object, k: object, reward: object, penalty: object, rules: dict
+) -> tuple:
     """The arguments shared by both replay functions, checked in one place."""
     epochs = checks.positive_int("epochs", epochs)
+    checks.generator("rng", rng, allow_none=True)
     k = checks.count("k", k)
     reward = checks.real("reward", reward)
     penalty = checks.real("penalty", penalty)
@@ -189,10 +197,12 @@ def replay_train(
     """
     rules = {"one_per_substate": one_per_substate, "proposer_only": proposer_only,
              "bootstrap_ignored": bootstrap_ignored}  # fmt: skip
-    epochs, k, reward, penalty = _check_run(epochs, k, reward, penalty, rules)
+    epochs, k, reward, penalty = _check_run(epochs, rng, k, reward, penalty, rules)
     # Validate everything once, up front; the loop works on plain Python ints, much cheaper
     # than numpy scalars one at a time.
     states, targets = check_transitions(tables, transitions)
+    if not len(states):  # a log of no transitions has no hit rate to report
+        raise ValueError("transitions is empty: there is nothing to replay")
     pairs = list(zip([tuple(s) for s in states.tolist()], targets.tolist(), strict=True))
     out = []
     for epoch in range(1, epochs + 1):
@@ -259,13 +269,14 @@ def replay_train_fast(
     """
     rules = {"one_per_substate": one_per_substate, "proposer_only": proposer_only,
              "bootstrap_ignored": bootstrap_ignored}  # fmt: skip
-    states = np.asarray(transitions.states)  # type: ignore[attr-defined]
-    if not fast.HAVE_NUMBA or not isinstance(tables, GenreQTables) or states.ndim != 2 or states.shape[1] != HISTORY_LENGTH:  # fmt: skip
+    epochs, k, reward, penalty = _check_run(epochs, rng, k, reward, penalty, rules)
+    states, targets = check_transitions(tables, transitions)
+    if not len(states):
+        raise ValueError("transitions is empty: there is nothing to replay")
+    if not fast.HAVE_NUMBA or not isinstance(tables, GenreQTables) or states.shape[1] != HISTORY_LENGTH:  # fmt: skip
         if not fast.HAVE_NUMBA:
             warnings.warn("numba is not installed: using the readable replay_train", stacklevel=2)
         return replay_train(tables, transitions, epochs, rng, reward, penalty, k, **rules)
-    epochs, k, reward, penalty = _check_run(epochs, k, reward, penalty, rules)
-    states, targets = check_transitions(tables, transitions)
     # Uniform draws per list: 2k for a merged list of k, 2 * 3 for one movie per sub-state.
     draws = 2 * HISTORY_LENGTH if one_per_substate else 2 * min(k, tables.n_items - 3)
     if rng is None or tables.epsilon == 0.0 or draws == 0:

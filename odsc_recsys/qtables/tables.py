@@ -25,7 +25,7 @@ from ..state_space import format_bytes
 from . import fast, io, policy
 from .layout import HISTORY_LENGTH, FullStateLayout, GenreLayout, SubState
 from .policy import EXPLORE, PRIOR, Recommendations
-from .storage import make_store
+from .storage import STORAGES, make_store
 from .update import apply_update, td_target
 
 __all__ = ["FullStateQTable", "GenreQTables", "QTablePolicy", "QTables", "load_tables"]
@@ -69,9 +69,7 @@ class QTables:
         self.alpha = checks.alpha(alpha)
         self.gamma = checks.gamma(gamma)
         self.epsilon = checks.epsilon(epsilon)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise ValueError(f"dtype must be a floating type such as float32, got {self.dtype}")
+        self.dtype = checks.float_dtype("dtype", dtype)
         self.store = make_store(storage, layout.table_rows.tolist(), self.n_items, self.dtype)
         self.storage = storage
         self.prior = None if prior is None else self._check_prior(prior)
@@ -84,13 +82,19 @@ class QTables:
         return self.layout.table_rows
 
     def _check_prior(self, prior: npt.ArrayLike) -> np.ndarray:
-        p = np.asarray(prior, dtype=np.float64)
-        if p.shape != (self.n_items,) or not np.all(np.isfinite(p)):
-            raise ValueError(
-                f"prior must be {self.n_items} finite scores (one per catalogue item), "
-                f"got shape {p.shape}"
-            )
-        return p
+        # One finite score per catalogue movie.
+        return checks.finite_array("prior", prior, shape=(self.n_items,))
+
+    def check_genre(self, genre: object) -> int:
+        """A valid table number (``0 .. n_tables - 1``)."""
+        return checks.index("table index", genre, len(self.table_rows))
+
+    def check_titles(self, titles: Sequence[str] | None) -> Sequence[str] | None:
+        """``titles`` if it names every catalogue movie (or is None)."""
+        if titles is not None and len(titles) != self.n_items:
+            raise ValueError(f"titles must name all {self.n_items} catalogue movies, got "
+                             f"{len(titles)} titles")  # fmt: skip
+        return titles
 
     # ---- state handling -------------------------------------------------------------------
 
@@ -125,13 +129,15 @@ class QTables:
 
     def q_row(self, substate: SubState) -> np.ndarray:
         """A copy of the Q-values of one sub-state's row (one per catalogue movie)."""
-        return self.store.row(substate.genre, substate.row).copy()
+        if not isinstance(substate, SubState):
+            raise ValueError(f"substate must be a SubState (from decompose), got {substate!r}")
+        genre = self.check_genre(substate.genre)
+        checks.index(f"row of table {genre}", substate.row, int(self.table_rows[genre]))
+        return self.store.row(genre, substate.row).copy()
 
     def table(self, genre: int) -> np.ndarray:
         """A dense copy of one table (materialised from the lazy or sparse rows if need be)."""
-        if not 0 <= genre < len(self.table_rows):
-            raise ValueError(f"table index must be in 0..{len(self.table_rows) - 1}, got {genre}")
-        return self.store.table(genre)
+        return self.store.table(self.check_genre(genre))
 
     def rows(self, subs: Sequence[SubState]) -> list[np.ndarray]:
         """The sub-states' rows, for reading (views into the tables where the store allows)."""
@@ -183,6 +189,7 @@ class QTables:
             Movies never to recommend besides the state's own (e.g. everything the user saw).
         """
         k = checks.count("k", k)
+        checks.generator("rng", rng, allow_none=True)
         items = self.check_state(state)
         blocked = None if exclude is None else as_history(exclude, self.n_items)
         subs = self.layout.decompose(items)
@@ -272,9 +279,9 @@ class QTables:
     ) -> np.ndarray:
         if isinstance(recommendations, Recommendations):
             actions = recommendations.items
-        else:
-            actions = np.asarray(list(recommendations), dtype=np.int64)
-        actions = as_history(actions, self.n_items)
+        else:  # a float such as 3.5 is refused, not truncated to movie 3
+            actions = np.asarray(list(recommendations))
+        actions = checks.indices("the recommended list", actions, self.n_items).astype(np.int64)
         if len(np.unique(actions)) != len(actions):
             raise ValueError(f"the recommended list repeats a movie: {actions.tolist()}")
         in_state = [int(a) for a in actions if int(a) in items]
@@ -315,7 +322,7 @@ class QTables:
     def written_rows(self, genre: int) -> np.ndarray:
         """Rows of one table that hold a non-zero value (dense) or were written (lazy,
         sparse)."""
-        return self.store.written_rows(genre)
+        return self.store.written_rows(self.check_genre(genre))
 
     def as_recommender(self, name: str | None = None) -> QTablePolicy:
         """The greedy policy of these tables behind the shared :class:`Recommender` protocol."""
@@ -426,7 +433,7 @@ class GenreQTables(QTables):
 
     def members(self, genre: int) -> np.ndarray:
         """Catalogue indices of a genre's movies, in local order."""
-        return self.layout.members(genre)
+        return self.layout.members(self.check_genre(genre))
 
     def scenario(self, state: Iterable[int]) -> str:
         """The talk's scenario of a 3-movie state: ``"a"`` (three genres), ``"b"`` (two share a
@@ -438,6 +445,7 @@ class GenreQTables(QTables):
 
     def substate_label(self, substate: SubState, titles: Sequence[str] | None = None) -> str:
         """``"Drama: {Fargo (1996), Contact (1997)}"`` (indices when ``titles`` is omitted)."""
+        titles = self.check_titles(titles)
         names = [titles[m] if titles is not None else str(m) for m in substate.items]
         return f"{self.genre_names[substate.genre]}: {{{', '.join(names)}}}"
 
@@ -445,6 +453,7 @@ class GenreQTables(QTables):
         self, state: Iterable[int], titles: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """The talk's scenario table for one state: table, sub-state, kind, row."""
+        titles = self.check_titles(titles)
         subs = self.decompose(state)
         return pd.DataFrame(
             {
@@ -463,6 +472,7 @@ class GenreQTables(QTables):
         self, recs: Recommendations, titles: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """One row per recommended movie: rank, item, title, merged Q-value and its source."""
+        titles = self.check_titles(titles)
         labels = [
             "explore" if src == EXPLORE else "prior" if src == PRIOR
             else self.substate_label(recs.substates[src], titles)
@@ -506,7 +516,13 @@ class FullStateQTable(QTables):
     kind = "single"
 
     def __init__(self, n_items: int, max_bytes: int = 2 * 10**9, **settings: Any) -> None:
+        unknown = sorted(set(settings) - set(_DEFAULTS))
+        if unknown:
+            raise ValueError(f"unknown setting(s) {unknown}: choose from {sorted(_DEFAULTS)}")
+        checks.real("max_bytes", max_bytes, 0)
         settings = {**_DEFAULTS, **settings}
+        settings["dtype"] = checks.float_dtype("dtype", settings["dtype"])
+        checks.one_of("storage", settings["storage"], STORAGES)
         layout = FullStateLayout(n_items)
         rows, n = layout.n_rows, layout.n_items
         need = rows * n * np.dtype(settings["dtype"]).itemsize

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cascade_click_probabilities", "examination_probabilities"]
+from .. import checks
+
+__all__ = ["cascade_click_probabilities", "cascade_unchecked", "examination_probabilities"]
 
 
 def examination_probabilities(k: int, position_decay: float) -> np.ndarray:
     """Probability ``e_p = (1 + p) ** -position_decay`` that position ``p`` (0 = top) is read.
 
     ``position_decay = 0`` means every position is read; larger values favour the top.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is not a non-negative integer or ``position_decay`` not a finite number >= 0.
     """
+    k = checks.count("k", k)
+    position_decay = checks.real("position_decay", position_decay, 0.0)
     return (1.0 + np.arange(k)) ** -position_decay
+
+
+def _probabilities(name: str, values: object) -> np.ndarray:
+    """``values`` as a 1-d float array of probabilities, or a ``ValueError`` naming ``name``."""
+    p = checks.finite_array(name, values, ndim=1)
+    outside = (p < 0.0) | (p > 1.0)
+    if outside.any():
+        j = int(np.argmax(outside))
+        raise ValueError(f"{name} must be probabilities in [0, 1], got {p[j].item()!r} at "
+                         f"position {j}")  # fmt: skip
+    return p
 
 
 def cascade_click_probabilities(attractiveness: np.ndarray, examination: np.ndarray) -> np.ndarray:
@@ -30,9 +50,25 @@ def cascade_click_probabilities(attractiveness: np.ndarray, examination: np.ndar
     attractiveness : array (n,)
         ``v_p`` in [0, 1].
     examination : array (n,)
-        ``e_p`` in [0, 1].
+        ``e_p`` in [0, 1], one per position of ``attractiveness``.
+
+    Raises
+    ------
+    ValueError
+        If either is not a 1-d array of probabilities, or their lengths differ (numpy would
+        otherwise stretch a single examination probability over the whole slate).
     """
-    ev = np.asarray(attractiveness, dtype=np.float64) * np.asarray(examination, dtype=np.float64)
+    v = _probabilities("attractiveness", attractiveness)
+    e = _probabilities("examination", examination)
+    if v.shape != e.shape:
+        raise ValueError(f"examination must hold one probability per position of "
+                         f"attractiveness ({v.size}), got {e.size}")  # fmt: skip
+    return cascade_unchecked(v * e)
+
+
+def cascade_unchecked(ev: np.ndarray) -> np.ndarray:
+    """:func:`cascade_click_probabilities` from the products ``e_p v_p``, unchecked: the
+    environment's hot path, whose inputs it builds itself."""
     if ev.size == 0:
         return np.zeros(0)
     p = ev.copy()

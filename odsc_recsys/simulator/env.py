@@ -7,7 +7,7 @@ imported (importing :mod:`odsc_recsys.simulator` imports it).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -17,7 +17,7 @@ from scipy.special import expit
 
 from .. import checks
 from ..sessions import WINDOW as HISTORY_LENGTH  # observed: the last movies watched, the state
-from .clicks import cascade_click_probabilities, examination_probabilities
+from .clicks import cascade_unchecked, examination_probabilities
 from .user_model import UserModel, default_user_model
 
 __all__ = ["DRIFT_MODES", "ENV_ID", "HISTORY_LENGTH", "MovieLensUserEnv"]
@@ -156,9 +156,10 @@ class MovieLensUserEnv(gym.Env):
         users: Iterable[int] | None = None,
         render_mode: str | None = None,
     ) -> None:
+        if user_model is not None and not isinstance(user_model, UserModel):
+            raise ValueError(f"user_model must be a UserModel or None, got "
+                             f"{checks.short_repr(user_model)} ({type(user_model).__name__})")  # fmt: skip
         self.model = user_model if user_model is not None else default_user_model()
-        if not isinstance(self.model, UserModel):
-            raise ValueError(f"user_model must be a UserModel, got {type(self.model).__name__}")
         n = self.model.n_items
         self.n_items = n
         self.k = checks.integer("k", k, 1, n)
@@ -187,13 +188,25 @@ class MovieLensUserEnv(gym.Env):
         self._last: dict[str, Any] = {}
 
     def _user_rows(self, users: Iterable[int] | None) -> np.ndarray:
-        """Model rows of the MovieLens user ids to draw from (all users when None)."""
+        """Model rows of the MovieLens user ids to draw from (all users when None).
+
+        Each id must be an integer (``1.7`` is not truncated to user 1, nor ``"12"`` read as
+        users 1 and 2) of a simulated user, and appear once: a repeat would silently make that
+        user more likely to be drawn.
+        """
         if users is None:
             return np.arange(self.model.n_users)
-        ids = list(users)
+        if isinstance(users, str | bytes) or not isinstance(users, Iterable):
+            raise ValueError(f"users must be a sequence of MovieLens user ids or None, got "
+                             f"{checks.short_repr(users)}")  # fmt: skip
+        ids = list(users.tolist() if isinstance(users, np.ndarray) else users)
         if not ids:
-            raise ValueError("users must name at least one MovieLens user id")
-        return np.array([self.model.user_index(int(u)) for u in ids], dtype=np.int64)
+            raise ValueError(f"users must name at least one MovieLens user id, got {ids!r}")
+        rows = [self.model.user_index(checks.integer(f"users[{j}]", u)) for j, u in enumerate(ids)]
+        if len(set(rows)) != len(rows):
+            repeat = next(u for j, u in enumerate(ids) if rows.index(rows[j]) != j)
+            raise ValueError(f"users must name each user once, got {repeat!r} twice")
+        return np.array(rows, dtype=np.int64)
 
     def _prepare_logit(self) -> None:
         """Precompute the logit's parts and allocate the user's state vector.
@@ -262,20 +275,23 @@ class MovieLensUserEnv(gym.Env):
         """Start a session: draw a user (or take ``options["user_id"]``) and a drift target.
 
         Exactly two integers are drawn from ``np_random`` per reset, whatever the options, so
-        that sessions with equal seeds stay aligned across settings.
+        that sessions with equal seeds stay aligned across settings. ``seed`` and ``options``
+        are checked before the generator is reseeded: a refused reset changes nothing.
         """
-        super().reset(seed=seed)
+        if seed is not None:
+            seed = checks.count("seed", seed)
+        if options is not None and not isinstance(options, Mapping):
+            raise ValueError(f"options must be a dict or None, got {checks.short_repr(options)}")
         options = options or {}
-        unknown = sorted(set(options) - {"user_id"})
+        unknown = sorted(set(options) - {"user_id"}, key=repr)
         if unknown:
             raise ValueError(f"unknown reset options {unknown}: the only option is 'user_id'")
+        forced = self.model.user_index(options["user_id"]) if "user_id" in options else None
+        super().reset(seed=seed)
         n_users = self.model.n_users
         draw_user = int(self.np_random.integers(len(self.users)))
         draw_target = int(self.np_random.integers(max(n_users - 1, 1)))
-        if "user_id" in options:
-            self._user = self.model.user_index(int(options["user_id"]))
-        else:
-            self._user = int(self.users[draw_user])
+        self._user = forced if forced is not None else int(self.users[draw_user])
         # Another user's taste (never the user's own): the drift target.
         self._target = draw_target + (1 if draw_target >= self._user and n_users > 1 else 0)
         self._theta0 = self.model.affinity[self._user].copy()
@@ -302,20 +318,23 @@ class MovieLensUserEnv(gym.Env):
         arr = np.asarray(action)
         if arr.ndim != 1:
             raise ValueError(
-                f"a slate is a 1-d sequence of at most k={self.k} movie indices, got shape "
-                f"{arr.shape}"
+                f"a slate must be a 1-d sequence of at most k={self.k} movie indices, got shape "
+                f"{arr.shape}: {checks.short_repr(action)}"
             )
         if arr.size == 0:
             return np.zeros(0, dtype=np.int64)
         if arr.dtype.kind not in "iu":
-            raise ValueError(f"a slate holds integer movie indices, got dtype {arr.dtype}: {arr!r}")
+            raise ValueError(f"a slate holds integer movie indices in [0, {self.n_items - 1}], "
+                             f"got dtype {arr.dtype}: {checks.short_repr(action)}")  # fmt: skip
         if arr.size > self.k:
-            raise ValueError(f"a slate holds at most k={self.k} movies, got {arr.size}")
+            raise ValueError(f"a slate holds at most k={self.k} movies, got {arr.size}: "
+                             f"{checks.short_repr(action)}")  # fmt: skip
         if arr.min() < 0 or arr.max() >= self.n_items:
-            bad = arr[(arr < 0) | (arr >= self.n_items)]
+            bad = (arr < 0) | (arr >= self.n_items)
+            j = int(np.argmax(bad))
             raise ValueError(
-                f"unknown movie index {int(bad[0])} in the slate: catalogue indices run from 0 "
-                f"to {self.n_items - 1}"
+                f"unknown movie index {int(arr[j])} at position {j} of the slate: catalogue "
+                f"indices run from 0 to {self.n_items - 1}"
             )
         return arr.astype(np.int64, copy=False)
 
@@ -355,7 +374,7 @@ class MovieLensUserEnv(gym.Env):
         ``1 - sum`` is the probability of no click. An empty slate gives an empty array.
         """
         v = self.attractiveness(slate)
-        return cascade_click_probabilities(v, self.examination[: v.size])
+        return cascade_unchecked(v * self.examination[: v.size])
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Show a slate; the user watches at most one movie, rates it, and may leave.
@@ -368,7 +387,7 @@ class MovieLensUserEnv(gym.Env):
             raise RuntimeError("the session has ended (terminated or truncated): call reset()")
         slate = self.check_slate(action)
         v = self._slate_attraction(slate)
-        probs = cascade_click_probabilities(v, self.examination[: v.size])
+        probs = cascade_unchecked(v * self.examination[: v.size])
         u_click, u_leave = self.np_random.random(2)
         noise = self.np_random.standard_normal(1 + self.model.n_genres + self.model.n_factors)
         pos = int(np.searchsorted(np.cumsum(probs), u_click, side="right"))

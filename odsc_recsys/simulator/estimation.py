@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import rankdata
 
+from .. import checks
 from ..catalog import Catalog
 
 __all__ = [
@@ -70,14 +71,15 @@ def genre_affinity(counts: np.ndarray, base_share: np.ndarray, smoothing: float)
     smoothing : float
         Pseudo-count ``m > 0``: users with few ratings are pulled toward the average taste.
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    base_share = np.asarray(base_share, dtype=np.float64)
+    counts = checks.finite_array("counts", counts, ndim=2)
+    base_share = checks.finite_array("base_share", base_share, shape=(counts.shape[1],))
+    if np.any(counts < 0):
+        raise ValueError(f"counts must be >= 0, got {counts.min().item()!r}")
     if np.any(base_share <= 0):
-        raise ValueError("base_share must be positive for every genre")
-    if not smoothing > 0:
-        raise ValueError(
-            f"smoothing must be > 0 (an unseen genre would get -inf), got {smoothing!r}"
-        )
+        raise ValueError(f"base_share must be positive for every genre, got "
+                         f"{base_share.min().item()!r}")  # fmt: skip
+    # smoothing = 0 would give an unseen genre -inf
+    smoothing = checks.real("smoothing", smoothing, 0.0, low_open=True)
     total = counts.sum(axis=1, keepdims=True)
     share = (counts + smoothing * base_share) / (total + smoothing)
     return np.log(share) - np.log(base_share)
@@ -97,6 +99,10 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, n_iter: int 
     n_iter : int
         Most Newton steps; the loop stops earlier once a step moves no weight by 1e-9.
     """
+    x = checks.finite_array("x", x, ndim=2)
+    y = _labels("y", y, x.shape[0])
+    ridge = checks.real("ridge", ridge, 0.0)
+    n_iter = checks.positive_int("n_iter", n_iter)
     w = np.zeros(x.shape[1])
     eye = np.eye(x.shape[1])
     for _ in range(n_iter):
@@ -111,8 +117,15 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, n_iter: int 
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U), ties counted half; NaN without both labels."""
-    labels = np.asarray(labels, dtype=bool)
+    """Area under the ROC curve (Mann-Whitney U), ties counted half; NaN without both labels.
+
+    Raises
+    ------
+    ValueError
+        If ``scores`` are not finite numbers or ``labels`` not one 0/1 per score.
+    """
+    scores = checks.finite_array("scores", scores, ndim=1)
+    labels = _labels("labels", labels, scores.size).astype(bool)
     n_pos, n_neg = int(labels.sum()), int((~labels).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
@@ -122,6 +135,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def zscore(x: np.ndarray) -> tuple[np.ndarray, float, float]:
     """``(x - mean) / sd`` and the mean and sd used (sd 1 when x is constant)."""
+    x = _nonempty_finite("x", x)
     mean, sd = float(x.mean()), float(x.std())
     sd = sd if sd > 0 else 1.0
     return (x - mean) / sd, mean, sd
@@ -129,8 +143,8 @@ def zscore(x: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 def calibrate_intercept(base: np.ndarray, target: float) -> float:
     """The ``b`` with ``mean(expit(b + base)) == target``, by Newton's method (monotone)."""
-    if not 0 < target < 1:
-        raise ValueError(f"the target click share must be in (0, 1), got {target}")
+    target = checks.fraction("the target click share", target)
+    base = _nonempty_finite("base", base)
     b = math.log(target / (1 - target)) - float(np.mean(base))
     for _ in range(100):
         p = expit(b + base)
@@ -147,7 +161,13 @@ def normalised_genres(genre_matrix: np.ndarray) -> np.ndarray:
 
     A movie without genres is spread evenly over all of them rather than dividing by zero.
     """
-    gm = np.asarray(genre_matrix).astype(np.float64)
+    gm = np.asarray(genre_matrix)
+    gm = checks.finite_array("genre_matrix", gm.astype(np.float64) if gm.dtype == bool else gm,
+                             ndim=2).copy()  # fmt: skip
+    if np.any(gm < 0) or 0 in gm.shape:
+        raise ValueError(f"genre_matrix must be a non-empty (n_items, n_genres) array of "
+                         f"weights >= 0, got shape {gm.shape} with minimum "
+                         f"{gm.min().item() if gm.size else None!r}")  # fmt: skip
     gm[gm.sum(axis=1) == 0] = 1.0
     return gm / gm.sum(axis=1, keepdims=True)
 
@@ -163,8 +183,13 @@ def simulated_users(
     Raises
     ------
     ValueError
-        If fewer than two users qualify (drift needs another user to drift toward).
+        If fewer than two users qualify (drift needs another user to drift toward), or the
+        arguments have the wrong type.
     """
+    if not isinstance(histories, Mapping):
+        raise ValueError(f"histories must be a dict user_id -> array of catalogue indices, "
+                         f"got {type(histories).__name__}")  # fmt: skip
+    min_history = checks.integer("min_history", min_history, 1)
     users = np.array(sorted(u for u, h in histories.items() if len(h) >= min_history))
     if users.size < 2:
         raise ValueError(
@@ -180,7 +205,18 @@ def holdout_split(
 
     Per user, ``ceil(holdout * len(history))`` movies (at least one), drawn at random, are
     held out; the rest are kept. Dense matrices are fine at MovieLens-100K scale (943 x 627).
+
+    Raises
+    ------
+    ValueError
+        If a history is empty, repeats a movie or holds one outside ``[0, n_items)``, or an
+        argument has the wrong type or range.
     """
+    n_items = checks.positive_int("n_items", n_items)
+    holdout = checks.fraction("holdout", holdout)
+    seed = checks.count("seed", seed)
+    for r, h in enumerate(histories):
+        checks.nonempty(f"history {r}", checks.indices(f"history {r}", h, n_items, unique=True))
     watched = np.zeros((len(histories), n_items), dtype=bool)
     kept = np.zeros((len(histories), n_items), dtype=bool)
     rng = np.random.default_rng(seed)
@@ -209,6 +245,13 @@ def fit_tastes(
         Each user's genre affinity for each movie, ``<theta_u, g~_i>``.
     """
     from ..classical import MatrixFactorization
+
+    kept = _mask("kept", kept)
+    genre_weights = checks.finite_array("genre_weights", genre_weights,
+                                        shape=(kept.shape[1], -1))  # fmt: skip
+    n_factors = checks.positive_int("n_factors", n_factors)
+    smoothing = checks.real("smoothing", smoothing, 0.0, low_open=True)
+    seed = checks.count("seed", seed)
 
     totals = kept.astype(np.float64) @ genre_weights
     genre_share = (totals.sum(axis=0) + 1.0) / (totals.sum() + genre_weights.shape[1])
@@ -245,6 +288,13 @@ def fit_choice_model(
         ``beta_popularity`` and ``fit_summary`` (held-out AUCs, ``pairs``, ``positives``,
         ``density``).
     """
+    watched, kept = _mask("watched", watched), _mask("kept", kept)
+    shape = watched.shape
+    _same_shape(watched=watched, kept=kept, mf_score=checks.finite_array("mf_score", mf_score),
+                taste=checks.finite_array("taste", taste))  # fmt: skip
+    checks.finite_array("popularity", popularity, shape=(shape[1],))
+    if np.any(kept & ~watched):
+        raise ValueError("kept must mark only watched movies (kept & ~watched is not empty)")
     cand = ~kept
     x = np.column_stack(
         [np.ones(int(cand.sum())), mf_score[cand], taste[cand],
@@ -268,7 +318,29 @@ def rating_matrix(ratings: pd.DataFrame, users: np.ndarray, catalog: Catalog) ->
     """Dense ``(n_users, n_items)`` ratings of ``users`` (rows in that order), 0 where unrated.
 
     Ratings of movies outside ``catalog`` and of other users are ignored.
+
+    Raises
+    ------
+    ValueError
+        If ``users`` repeat an id (its first row would stay empty) or are not integers, or
+        ``ratings`` lack a column or hold a non-finite rating.
     """
+    if not isinstance(catalog, Catalog):
+        raise ValueError(f"catalog must be a Catalog, got {type(catalog).__name__}")
+    if not isinstance(ratings, pd.DataFrame) or not {"user_id", "item_id", "rating"} <= set(
+        ratings.columns
+    ):
+        raise ValueError("ratings must be a DataFrame with the columns user_id, item_id and "
+                         f"rating, got {type(ratings).__name__}")  # fmt: skip
+    ids = np.asarray(users)
+    if ids.ndim != 1 or not (ids.size == 0 or np.issubdtype(ids.dtype, np.integer)):
+        raise ValueError(f"users must be a 1-d array of integer user ids, got dtype "
+                         f"{ids.dtype} and shape {ids.shape}")  # fmt: skip
+    seen, first = np.unique(ids, return_index=True)
+    if seen.size != ids.size:
+        repeat = ids[np.setdiff1d(np.arange(ids.size), first)[0]].item()
+        raise ValueError(f"users must not repeat an id, got {repeat!r} twice")
+    checks.finite_array("ratings['rating']", ratings["rating"].to_numpy())
     rating = np.zeros((len(users), catalog.n_items))
     row = {int(u): r for r, u in enumerate(users)}
     keep = ratings["user_id"].isin(row) & ratings["item_id"].isin(catalog.item_ids)
@@ -288,6 +360,12 @@ def shrunk_biases(
     Alternating sweeps: each bias is the mean residual of its row or column with
     ``smoothing`` extra zero residuals, so users and movies with few ratings stay near ``mu``.
     """
+    watched = _mask("watched", watched)
+    rating = checks.finite_array("rating", rating, shape=watched.shape)
+    smoothing = checks.real("smoothing", smoothing, 0.0)
+    n_sweeps = checks.positive_int("n_sweeps", n_sweeps)
+    if not watched.any():
+        raise ValueError("watched must mark at least one rated cell, got none")
     mu = float(rating[watched].mean())
     b_u, b_i = np.zeros(rating.shape[0]), np.zeros(rating.shape[1])
     for _ in range(n_sweeps):
@@ -310,6 +388,7 @@ def fit_rating_model(
         ``rating_affinity`` (``beta_r`` by least squares) and ``rating_noise`` (``sigma``,
         the spread of what is left).
     """
+    checks.finite_array("taste", taste, shape=np.shape(watched))
     mu, b_u, b_i = shrunk_biases(rating, watched, smoothing)
     resid = (rating - mu - b_u[:, None] - b_i[None, :])[watched]
     t = taste[watched]
@@ -317,3 +396,43 @@ def fit_rating_model(
     sigma = float(np.std(resid - beta_r * t))
     return {"rating_mean": mu, "user_bias": b_u, "item_bias": b_i,
             "rating_affinity": beta_r, "rating_noise": sigma}  # fmt: skip
+
+
+# ---- input checks -----------------------------------------------------------------------------
+
+
+def _nonempty_finite(name: str, values: object) -> np.ndarray:
+    """``values`` as a float array with at least one element, all finite."""
+    array = checks.finite_array(name, values)
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one number, got an empty array")
+    return array
+
+
+def _labels(name: str, values: object, n: int) -> np.ndarray:
+    """``n`` labels in {0, 1} (booleans allowed) as floats."""
+    array = np.asarray(values)
+    array = checks.finite_array(name, array.astype(np.float64) if array.dtype == bool else array,
+                                shape=(n,))  # fmt: skip
+    bad = (array != 0.0) & (array != 1.0)
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(f"{name} must be 0 or 1, got {array[j].item()!r} at position {j}")
+    return array
+
+
+def _mask(name: str, values: object) -> np.ndarray:
+    """A boolean ``(n_users, n_items)`` matrix."""
+    array = np.asarray(values)
+    if array.dtype != bool or array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-d boolean array, got dtype {array.dtype} and "
+                         f"shape {array.shape}")  # fmt: skip
+    return array
+
+
+def _same_shape(**arrays: np.ndarray) -> None:
+    """Every array has the shape of the first."""
+    (first, shape), *rest = ((k, np.shape(v)) for k, v in arrays.items())
+    for name, other in rest:
+        if other != shape:
+            raise ValueError(f"{name} must have the shape of {first} {shape}, got {other}")

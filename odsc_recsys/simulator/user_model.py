@@ -7,7 +7,7 @@ hand-made world for tests and exercises.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -121,6 +121,36 @@ class UserModel:
     genre_share: np.ndarray
     fit_summary: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Refuse a model whose parts disagree: wrong shapes, non-finite numbers, histories
+        outside the catalogue or unsorted user ids (:meth:`user_index` searches them)."""
+        if not isinstance(self.catalog, Catalog):
+            raise ValueError(f"catalog must be a Catalog, got {type(self.catalog).__name__}")
+        n_items, n_genres = self.catalog.n_items, len(self.genre_names)
+        n_users = len(self.user_ids)
+        f = np.shape(self.user_factors)[-1] if np.ndim(self.user_factors) == 2 else -1
+        for name, shape in (
+            ("genre_weights", (n_items, n_genres)), ("user_factors", (n_users, f)),
+            ("item_factors", (n_items, f)), ("affinity", (n_users, n_genres)),
+            ("popularity", (n_items,)), ("user_bias", (n_users,)), ("item_bias", (n_items,)),
+            ("genre_share", (n_genres,)),
+        ):  # fmt: skip
+            checks.finite_array(name, getattr(self, name), shape=shape)
+        for name in ("intercept", "beta_mf", "beta_affinity", "beta_popularity", "mf_center",
+                     "rating_mean", "rating_affinity"):  # fmt: skip
+            checks.real(name, getattr(self, name))
+        checks.real("mf_scale", self.mf_scale, 0.0, low_open=True)
+        checks.real("rating_noise", self.rating_noise, 0.0)
+        ids = _user_ids(self.user_ids)
+        if ids.size > 1 and np.any(np.diff(ids) <= 0):
+            raise ValueError(f"user_ids must be sorted and unique, got {checks.short_repr(self.user_ids)}")
+        checks.indices("primary_genre", self.primary_genre, len(self.primary_names))
+        if len(self.histories) != n_users:
+            raise ValueError(f"histories must hold one array per user ({n_users}), got "
+                             f"{len(self.histories)}")  # fmt: skip
+        for uid, h in zip(ids.tolist(), self.histories, strict=True):
+            checks.indices(f"the history of user {uid}", h, n_items, unique=True)
+
     # ---- construction -----------------------------------------------------------------------
 
     @classmethod
@@ -132,6 +162,9 @@ class UserModel:
         """
         from ..sessions import load_tutorial_data
 
+        n_items = checks.positive_int("n_items", n_items)
+        seed = checks.count("seed", seed)
+        _check_fit_options(kwargs)
         data = load_tutorial_data(n_items=n_items, seed=seed)
         return cls.from_histories(data.catalog, data.histories, data.ratings, seed=seed,
                                   **kwargs)  # fmt: skip
@@ -143,6 +176,12 @@ class UserModel:
     ) -> UserModel:  # fmt: skip
         """Build the catalogue (the ``n_items`` most-rated movies; all if None) and histories
         from canonical ``ratings`` and ``movies``, then fit (see :meth:`from_histories`)."""
+        n_items = checks.positive_int("n_items", n_items, allow_none=True)
+        seed = checks.count("seed", seed)
+        _check_fit_options(kwargs)
+        for name, frame in (("ratings", ratings), ("movies", movies)):
+            if not isinstance(frame, pd.DataFrame):
+                raise ValueError(f"{name} must be a DataFrame, got {type(frame).__name__}")
         full = Catalog.from_movielens(ratings, movies)
         catalog = full if n_items is None else full.top_n(n_items)
         return cls.from_histories(catalog, user_histories(ratings, catalog, seed=seed), ratings,
@@ -184,11 +223,26 @@ class UserModel:
             Users with fewer movies are not simulated (their taste is mostly prior).
         seed : int
             Seed of the hold-out draw and of the factorisation's start.
+
+        Raises
+        ------
+        ValueError
+            If an argument has the wrong type or range, a history holds a movie outside the
+            catalogue (or one twice), or ``ratings`` lack a column or hold a non-finite rating.
         """
         n_factors = checks.integer("n_factors", n_factors, 1)
         smoothing = checks.real("smoothing", smoothing, 1e-9)
         holdout = checks.fraction("holdout", holdout)
         min_history = checks.integer("min_history", min_history, 2)
+        seed = checks.count("seed", seed)
+        if not isinstance(catalog, Catalog):
+            raise ValueError(f"catalog must be a Catalog, got {type(catalog).__name__}")
+        if not isinstance(histories, Mapping):
+            raise ValueError(f"histories must be a dict user_id -> array of catalogue indices, "
+                             f"got {type(histories).__name__}")  # fmt: skip
+        for uid, h in histories.items():
+            checks.indices(f"the history of user {uid!r}", h, catalog.n_items, unique=True)
+        _check_ratings(ratings)
         users, hist = simulated_users(histories, min_history)
         watched, kept = holdout_split(hist, catalog.n_items, holdout, seed)
         gw = normalised_genres(catalog.genre_matrix)
@@ -235,12 +289,22 @@ class UserModel:
         histories : sequence of sequences of int, optional
             Each user's earlier movies (the session opens with the first ``n_start``); empty
             by default (cold start).
+        rating_mean : float in [1, 5]
+        rating_noise : float >= 0
+
+        Raises
+        ------
+        ValueError
+            Naming the first argument that is of the wrong type, shape or range.
         """
         x, y = _toy_factors(user_factors, item_factors, item_genres)
+        intercept = checks.real("intercept", intercept)
+        rating_mean = checks.real("rating_mean", rating_mean, 1.0, 5.0)
+        rating_noise = checks.real("rating_noise", rating_noise, 0.0)
         n_users, n_items = x.shape[0], y.shape[0]
         names = sorted({g for gs in item_genres for g in gs})
         gm = np.array([[g in gs for g in names] for gs in item_genres], dtype=np.float64)
-        hist = _toy_histories(histories, n_users)
+        hist = _toy_histories(histories, n_users, n_items)
         primary = [gs[0] for gs in item_genres]
         primary_names = sorted(set(primary))
         n_genres = len(names)
@@ -289,12 +353,15 @@ class UserModel:
         return self.user_factors.shape[1]
 
     def user_index(self, user_id: int) -> int:
-        """Row of a MovieLens user id; ``ValueError`` if the user is not simulated."""
+        """Row of a MovieLens user id; ``ValueError`` if it is not the integer id of a
+        simulated user (``1.0`` and ``"1"`` are refused, not read as user 1)."""
+        user_id = checks.integer("user_id", user_id)
         pos = int(np.searchsorted(self.user_ids, user_id))
         if pos >= self.n_users or self.user_ids[pos] != user_id:
             raise ValueError(
-                f"unknown user id {user_id}: the model simulates {self.n_users} users with ids "
-                f"{int(self.user_ids[0])}..{int(self.user_ids[-1])} (not all present)"
+                f"unknown user id {user_id}: user_id must be the MovieLens id of one of the "
+                f"{self.n_users} simulated users (ids {int(self.user_ids[0])}.."
+                f"{int(self.user_ids[-1])}, not all present), got {user_id!r}"
             )
         return pos
 
@@ -303,12 +370,27 @@ class UserModel:
 
         ``factors`` and ``theta`` may be one user's vectors or stacked ``(n, .)`` rows; the
         result is ``(n_items,)`` or ``(n, n_items)``.
+
+        Raises
+        ------
+        ValueError
+            If either is not finite, or their widths (``n_factors``, ``n_genres``) or their
+            numbers of rows disagree.
         """
-        mf = (np.asarray(factors) @ self.item_factors.T - self.mf_center) / self.mf_scale
+        x = checks.finite_array("factors", factors)
+        t = checks.finite_array("theta", theta)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.n_factors:
+            raise ValueError(f"factors must be ({self.n_factors},) or (n, {self.n_factors}), "
+                             f"got shape {x.shape}")  # fmt: skip
+        if t.shape[:-1] != x.shape[:-1] or t.shape[-1:] != (self.n_genres,):
+            want = f"(n, {self.n_genres})" if x.ndim == 2 else f"({self.n_genres},)"
+            raise ValueError(f"theta must have shape {want} to match factors {x.shape}, got "
+                             f"shape {t.shape}")  # fmt: skip
+        mf = (x @ self.item_factors.T - self.mf_center) / self.mf_scale
         return (
             self.intercept
             + self.beta_mf * mf
-            + self.beta_affinity * (np.asarray(theta) @ self.genre_weights.T)
+            + self.beta_affinity * (t @ self.genre_weights.T)
             + self.beta_popularity * self.popularity
         )
 
@@ -336,26 +418,78 @@ def _toy_factors(
     user_factors: np.ndarray, item_factors: np.ndarray, item_genres: Sequence[Sequence[str]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """``x_u`` and ``y_i`` of :meth:`UserModel.toy` as float rows, checked against the genres."""
-    x = np.atleast_2d(np.asarray(user_factors, dtype=np.float64))
-    y = np.atleast_2d(np.asarray(item_factors, dtype=np.float64))
+    x, y = (
+        np.atleast_2d(checks.finite_array(name, values))
+        for name, values in (("user_factors", user_factors), ("item_factors", item_factors))
+    )
+    for name, rows in (("user_factors", x), ("item_factors", y)):
+        if rows.ndim != 2 or 0 in rows.shape:
+            raise ValueError(f"{name} must be a non-empty (n, f) array, got shape {rows.shape}")
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"user_factors and item_factors need the same width, got {x.shape} and {y.shape}"
         )
     n_items = y.shape[0]
-    if len(item_genres) != n_items or any(len(g) == 0 for g in item_genres):
-        raise ValueError(f"item_genres must give at least one genre to each of {n_items} movies")
+    if isinstance(item_genres, str) or len(item_genres) != n_items:
+        raise ValueError(f"item_genres must give at least one genre to each of {n_items} movies, "
+                         f"got {checks.short_repr(item_genres)}")  # fmt: skip
+    for i, gs in enumerate(item_genres):
+        # A string is a sequence too: "AB" would silently become the genres "A" and "B".
+        if isinstance(gs, str) or len(gs) == 0:
+            raise ValueError(f"item_genres must give at least one genre to each of {n_items} "
+                             f"movies, as a tuple of names; movie {i} has {gs!r}")  # fmt: skip
+        for g in gs:
+            checks.text(f"a genre of movie {i}", g)
+        if len(set(gs)) != len(gs):
+            raise ValueError(f"item_genres must name each genre of a movie once; movie {i} has "
+                             f"{tuple(gs)!r}")  # fmt: skip
     return x, y
 
 
 def _toy_histories(
-    histories: Sequence[Sequence[int]] | None, n_users: int
+    histories: Sequence[Sequence[int]] | None, n_users: int, n_items: int
 ) -> tuple[np.ndarray, ...]:
-    """One int64 array per toy user; empty ones (a cold start) when ``histories`` is None."""
-    hist = tuple(np.asarray(h, dtype=np.int64) for h in (histories or [[] for _ in range(n_users)]))
-    if len(hist) != n_users:
-        raise ValueError(f"histories must hold one sequence per user ({n_users}), got {len(hist)}")
-    return hist
+    """One int64 array per toy user; empty ones (a cold start) when ``histories`` is None.
+
+    An empty list is not None: it gives no history to users who need one each.
+    """
+    if histories is None:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(n_users))
+    if isinstance(histories, str) or len(histories) != n_users:
+        size = "a str" if isinstance(histories, str) else len(histories)
+        raise ValueError(f"histories must hold one sequence per user ({n_users}), got {size}")
+    return tuple(
+        checks.indices(f"the history of user {u + 1}", h, n_items, unique=True).astype(np.int64)
+        for u, h in enumerate(histories)
+    )
+
+
+def _user_ids(values: object) -> np.ndarray:
+    """MovieLens user ids as a 1-d int64 array; floats (even ``1.0``) and bools are refused."""
+    ids = np.asarray(values)
+    if ids.ndim != 1 or not (ids.size == 0 or np.issubdtype(ids.dtype, np.integer)):
+        raise ValueError(f"user_ids must be a 1-d sequence of integer MovieLens ids, got "
+                         f"{checks.short_repr(values)}")  # fmt: skip
+    return ids.astype(np.int64, copy=False)
+
+
+def _check_fit_options(options: Mapping[str, Any]) -> None:
+    """The keyword arguments passed through to :meth:`UserModel.from_histories`."""
+    allowed = ("n_factors", "smoothing", "holdout", "min_history")
+    for name in options:
+        checks.one_of("keyword argument", name, allowed)
+
+
+def _check_ratings(ratings: object) -> None:
+    """Canonical ratings: a DataFrame with ``user_id``, ``item_id`` and finite ``rating``."""
+    if not isinstance(ratings, pd.DataFrame):
+        raise ValueError(f"ratings must be a DataFrame, got {type(ratings).__name__}")
+    missing = [c for c in ("user_id", "item_id", "rating") if c not in ratings.columns]
+    if missing:
+        raise ValueError(f"ratings must have the columns user_id, item_id and rating, got "
+                         f"{list(ratings.columns)} (missing {missing})")  # fmt: skip
+    checks.finite_array("ratings['rating']", ratings["rating"].to_numpy())
+
 
 
 def _toy_catalog(item_genres: Sequence[Sequence[str]]) -> Catalog:
@@ -369,8 +503,17 @@ def _toy_catalog(item_genres: Sequence[Sequence[str]]) -> Catalog:
     )
 
 
-@lru_cache(maxsize=4)
 def default_user_model(n_items: int = 627, seed: int = 0) -> UserModel:
     """:meth:`UserModel.from_movielens`, cached: environments made without a user model share
-    it."""
+    it.
+
+    The arguments are checked before the cache is consulted, so a bad one gets a clear
+    ``ValueError`` (not the cache's ``TypeError`` for an unhashable value) and ``627`` and
+    ``np.int64(627)`` share one entry.
+    """
+    return _cached_user_model(checks.positive_int("n_items", n_items), checks.count("seed", seed))
+
+
+@lru_cache(maxsize=4)
+def _cached_user_model(n_items: int, seed: int) -> UserModel:
     return UserModel.from_movielens(n_items=n_items, seed=seed)
