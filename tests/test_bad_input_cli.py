@@ -269,3 +269,10 @@ def test_entry_point_prints_no_traceback(files, name, args, message):
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and len(proc.stderr.splitlines()) == 1
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_largest_catalogue_is_movielens_own_size(tutorial_data):
+    from odsc_recsys.datasets import fetch_movielens, read_source
+
+    _, movies = read_source(fetch_movielens(progressbar=False))
+    assert MOVIELENS_MOVIES == len(movies) == 1682
