@@ -125,11 +125,15 @@ def _one_line(message: object) -> str:
     return re.sub(r"\s*\n\s*", " ", str(message)).strip()
 
 
-def _flag_type(
-    flag: str, kind: type, check: Callable[[Any], object] | None = None
-) -> Callable[[str], Any]:
+#: A parse-time range check: ``check(field, value)`` raises a ``ValueError`` whose message
+#: starts with ``field`` (``"k must be an integer >= 1, got 0"``).
+FlagCheck = Callable[[str, Any], object]
+
+
+def _flag_type(flag: str, kind: type, check: FlagCheck | None = None) -> Callable[[str], Any]:
     """An argparse ``type`` that parses ``flag``'s text as ``kind`` and range-checks it at
-    parse time with ``check`` (which raises ``ValueError``, e.g. a field of a config)."""
+    parse time with ``check``, called with the flag's field name (``--learning-rate`` ->
+    ``learning_rate``), so that the error can name the flag instead."""
     what = "an integer" if kind is int else "a number"
 
     def parse(text: str) -> Any:
@@ -138,10 +142,10 @@ def _flag_type(
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} must be {what}, got {text!r}") from None
         if check is not None:
+            field = _field(flag)
             try:
-                check(value)
+                check(field, value)
             except ValueError as err:
-                field = "value" if str(err).startswith("value ") else _field(flag)
                 raise argparse.ArgumentTypeError(_flag_message(flag, field, err)) from None
         return value
 
@@ -154,28 +158,20 @@ def _field(flag: str) -> str:
     return flag.lstrip("-").replace("-", "_")
 
 
-def _train_field(flag: str) -> Callable[[Any], object]:
+def _train_field(field: str, value: Any) -> object:
     """The check of a Q-table option: the field of :class:`~odsc_recsys.training.TrainConfig`
     (imported only when the option is given)."""
+    from .training import AS_PUBLISHED
 
-    def check(value: Any) -> object:
-        from .training import AS_PUBLISHED
-
-        return AS_PUBLISHED.with_(**{_field(flag): value})
-
-    return check
+    return AS_PUBLISHED.with_(**{field: value})
 
 
-def _net_field(flag: str) -> Callable[[Any], object]:
+def _net_field(field: str, value: Any) -> object:
     """The check of a network option: the field of :class:`~odsc_recsys.deep.NetConfig`
     (imported only when the option is given: it imports JAX)."""
+    from .deep.config import NetConfig
 
-    def check(value: Any) -> object:
-        from .deep.config import NetConfig
-
-        return NetConfig().with_(**{_field(flag): value})
-
-    return check
+    return NetConfig().with_(**{field: value})
 
 
 def _existing_folder_for(flag: str) -> Callable[[str], Path]:
@@ -193,18 +189,15 @@ def _existing_folder_for(flag: str) -> Callable[[str], Path]:
     return parse
 
 
-def _at_least(low: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        return checks.integer("value", value, low)
-
-    return check
+def _at_least(low: int) -> FlagCheck:
+    return lambda field, value: checks.integer(field, value, low)
 
 
-def _n_items(value: Any) -> int:
-    return checks.integer("value", value, 1, MOVIELENS_MOVIES)
+def _n_items(field: str, value: Any) -> int:
+    return checks.integer(field, value, 1, MOVIELENS_MOVIES)
 
 
-def _gamma(value: Any) -> float:
+def _gamma(field: str, value: Any) -> float:
     """The widest range of ``--gamma`` (the tables'); a network narrows it to [0, 1)."""
     return checks.gamma(value)
 
@@ -302,11 +295,10 @@ def _load_tables(path: str, n_items: int | None = None):
 
 def _data_for(tables, path: str, genre_strategy: str = "paper"):
     """The tutorial data whose catalogue these tables were trained on (checked)."""
-    import numpy as np
+    from .training import tables_match
 
     data = _tutorial_data(tables.n_items, source=repr(path))
-    codes, names = data.catalog.primary_genres(genre_strategy)
-    if list(names) != list(tables.genre_names) or not np.array_equal(codes, tables.genre_of):
+    if not tables_match(tables, data.catalog, genre_strategy):
         raise CliError(
             "these tables were not trained on the top-"
             f"{tables.n_items} MovieLens catalogue with the '{genre_strategy}' genre rule"
@@ -649,14 +641,13 @@ def _add_train(sub: Subcommands, network_defaults: dict[str, object] | None) -> 
 
 
 def _add_unset_options(
-    group: OptionGroup, options: list[tuple[str, type, str]], field: Callable[[str], Callable]
+    group: OptionGroup, options: list[tuple[str, type, str]], check: FlagCheck
 ) -> None:
     """``(flag, type, help)`` options whose default is None: "not given", so that the model's
     own default (or the preset's value) applies and a family's option given to the other
-    family can be refused. ``field(flag)`` range-checks the value at parse time."""
+    family can be refused. ``check`` range-checks the value at parse time."""
     for flag, kind, text in options:
-        group.add_argument(flag, type=_flag_type(flag, kind, field(flag)), default=None,
-                           help=text)  # fmt: skip
+        group.add_argument(flag, type=_flag_type(flag, kind, check), default=None, help=text)
 
 
 def _add_qtable_options(train: argparse.ArgumentParser) -> None:

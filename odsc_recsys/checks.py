@@ -25,6 +25,8 @@ __all__ = [
     "count",
     "epsilon",
     "finite_array",
+    "first_bad",
+    "first_non_finite",
     "float_dtype",
     "fraction",
     "gamma",
@@ -235,12 +237,22 @@ def generator(name: str, value: Any, *, allow_none: bool = False) -> np.random.G
     return value
 
 
-def _first(values: np.ndarray, bad: np.ndarray) -> str:
-    """``"nan at position 3"``: the first offending element, for an error message."""
+def first_bad(values: np.ndarray, bad: np.ndarray) -> str:
+    """``"nan at position 3"`` (``"(2, 7)"`` in 2-d): the first element where ``bad`` is set,
+    for an error message."""
     where = tuple(int(i) for i in np.argwhere(bad)[0])
     at = where[0] if len(where) == 1 else where
     value = values[where]
     return f"{(value.item() if isinstance(value, np.generic) else value)!r} at position {at}"
+
+
+def first_non_finite(values: np.ndarray) -> str | None:
+    """``"nan at position (2, 7)"`` for the first NaN or infinity of ``values``, or None when
+    every value is finite (integer arrays always are)."""
+    if values.dtype.kind not in "fc" or not values.size:
+        return None
+    bad = ~np.isfinite(values)
+    return first_bad(values, bad) if bad.any() else None
 
 
 def finite_array(
@@ -280,7 +292,7 @@ def finite_array(
     array = array.astype(np.float64, copy=False)
     bad = ~np.isfinite(array)
     if bad.any():
-        raise ValueError(f"{name} must be finite numbers, got {_first(array, bad)}")
+        raise ValueError(f"{name} must be finite numbers, got {first_bad(array, bad)}")
     return array
 
 
@@ -325,7 +337,7 @@ def indices(name: str, values: Any, n: int, *, unique: bool = False) -> np.ndarr
         flags = np.array([isinstance(v, bool | np.bool_) for v in values])
         if flags.any():
             raise ValueError(f"{name} must be integers in [0, {n - 1}], got "
-                             f"{_first(np.asarray(values, dtype=object), flags)}")  # fmt: skip
+                             f"{first_bad(np.asarray(values, dtype=object), flags)}")  # fmt: skip
     if not np.issubdtype(array.dtype, np.integer):
         if array.dtype == object:  # Python ints beyond int64 are out of range, not an overflow
             bad = np.array([not _is_int(v) or not 0 <= v < n for v in array.tolist()])
@@ -336,12 +348,12 @@ def indices(name: str, values: Any, n: int, *, unique: bool = False) -> np.ndarr
             bad = np.ones(array.size, dtype=bool)
         if bad.any():
             raise ValueError(f"{name} must be integers in [0, {n - 1}], got "
-                             f"{_first(array, bad)}")  # fmt: skip
+                             f"{first_bad(array, bad)}")  # fmt: skip
         array = array.astype(np.int64)
     bad = (array < 0) | (array >= n)
     if bad.any():
         allowed = f"integers in [0, {n - 1}]" if n > 0 else "integers in an empty range"
-        raise ValueError(f"{name} must be {allowed}, got {_first(array, bad)}")
+        raise ValueError(f"{name} must be {allowed}, got {first_bad(array, bad)}")
     if unique:
         seen, first = np.unique(array, return_index=True)
         if len(seen) != len(array):

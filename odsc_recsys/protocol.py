@@ -71,9 +71,7 @@ def _check_scores(scores: object, ndim: int) -> np.ndarray:
         raise ValueError(f"scores must be a {ndim}-d array, got shape {array.shape}")
     nan = np.isnan(array)
     if nan.any():
-        at = tuple(int(i) for i in np.argwhere(nan)[0])
-        raise ValueError(f"scores must not be NaN, got nan at position "
-                         f"{at[0] if ndim == 1 else at}")  # fmt: skip
+        raise ValueError(f"scores must not be NaN, got {checks.first_bad(array, nan)}")
     return array
 
 

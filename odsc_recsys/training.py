@@ -178,6 +178,13 @@ def train(
     return tables, pd.DataFrame(rows)
 
 
+def tables_match(tables: GenreQTables, catalog: Catalog, genre_strategy: str = "paper") -> bool:
+    """Whether ``tables`` have one table per primary genre of ``catalog`` under
+    ``genre_strategy``, as :func:`make_tables` builds them (same genres, same movies)."""
+    codes, names = catalog.primary_genres(genre_strategy)
+    return list(names) == list(tables.genre_names) and np.array_equal(codes, tables.genre_of)
+
+
 def _check_train(
     catalog: Catalog, config: TrainConfig, rng: object, val: object, tables: object
 ) -> None:
@@ -195,8 +202,7 @@ def _check_train(
         return
     if not isinstance(tables, GenreQTables):
         raise ValueError(f"tables must be GenreQTables or None, got {type(tables).__name__}")
-    codes, names = catalog.primary_genres(config.genre_strategy)
-    if list(names) != list(tables.genre_names) or not np.array_equal(codes, tables.genre_of):
+    if not tables_match(tables, catalog, config.genre_strategy):
         raise ValueError(
             f"tables were not built for this catalogue's {catalog.n_items} movies with the "
             f"{config.genre_strategy!r} genre rule (they have {tables.n_items} movies in "

@@ -95,12 +95,9 @@ def _non_finite(flat: Mapping[str, np.ndarray]) -> str | None:
     """``"parameter 'q/w' holds nan at position (2, 3)"`` for the first parameter with a NaN
     or an infinity, or None when all are finite."""
     for name, values in flat.items():
-        bad = ~np.isfinite(values)
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            at = where[0] if len(where) == 1 else where
-            return (f"parameter {name!r} holds non-finite values ({values[where].item()!r} at "
-                    f"position {at})")  # fmt: skip
+        found = checks.first_non_finite(np.asarray(values))
+        if found is not None:
+            return f"parameter {name!r} holds non-finite values ({found})"
     return None
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import checks
 from ..atomic import atomic_savez
 from .storage import Store
 
@@ -49,10 +50,9 @@ def non_finite(arrays: dict[str, np.ndarray]) -> str | None:
     """``"table_3 holds nan at position (2, 7)"`` for the first array with a NaN or an
     infinity, or None when every floating-point value is finite."""
     for key, values in arrays.items():
-        if values.dtype.kind == "f" and values.size and not np.isfinite(values).all():
-            where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-            at = where[0] if len(where) == 1 else where
-            return f"{key} holds {values[where].item()!r} at position {at} (Q-values must be finite)"
+        found = checks.first_non_finite(values)
+        if found is not None:
+            return f"{key} holds {found} (Q-values must be finite)"
     return None
 
 

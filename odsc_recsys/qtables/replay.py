@@ -121,16 +121,21 @@ def check_rules(one_per_substate: object, proposer_only: object, bootstrap_ignor
 
 
 def _check_run(
-    epochs: object, rng: object, k: object, reward: object, penalty: object, rules: dict
-) -> tuple:
-    """The arguments shared by both replay functions, checked in one place."""
+    tables: QTables, transitions: object, epochs: object, rng: object, k: object,
+    reward: object, penalty: object, rules: dict,
+) -> tuple:  # fmt: skip
+    """The arguments shared by both replay functions, checked in one place, once: returns
+    ``(states, targets, epochs, k, reward, penalty)``."""
     epochs = checks.positive_int("epochs", epochs)
     checks.generator("rng", rng, allow_none=True)
     k = checks.count("k", k)
     reward = checks.real("reward", reward)
     penalty = checks.real("penalty", penalty)
     check_rules(**rules)
-    return epochs, k, reward, penalty
+    states, targets = check_transitions(tables, transitions)
+    if not len(states):  # a log of no transitions has no hit rate to report
+        raise ValueError("transitions is empty: there is nothing to replay")
+    return states, targets, epochs, k, reward, penalty
 
 
 def epoch_stats(epoch: int, n: int, hits: int, explored: int, listed: int) -> dict[str, float]:
@@ -197,12 +202,17 @@ def replay_train(
     """
     rules = {"one_per_substate": one_per_substate, "proposer_only": proposer_only,
              "bootstrap_ignored": bootstrap_ignored}  # fmt: skip
-    epochs, k, reward, penalty = _check_run(epochs, rng, k, reward, penalty, rules)
     # Validate everything once, up front; the loop works on plain Python ints, much cheaper
     # than numpy scalars one at a time.
-    states, targets = check_transitions(tables, transitions)
-    if not len(states):  # a log of no transitions has no hit rate to report
-        raise ValueError("transitions is empty: there is nothing to replay")
+    checked = _check_run(tables, transitions, epochs, rng, k, reward, penalty, rules)
+    return _replay_readable(tables, *checked, rng, rules)
+
+
+def _replay_readable(
+    tables: QTables, states: np.ndarray, targets: np.ndarray, epochs: int, k: int,
+    reward: float, penalty: float, rng: np.random.Generator | None, rules: dict,
+) -> pd.DataFrame:  # fmt: skip
+    """:func:`replay_train` on arguments already checked."""
     pairs = list(zip([tuple(s) for s in states.tolist()], targets.tolist(), strict=True))
     out = []
     for epoch in range(1, epochs + 1):
@@ -269,14 +279,12 @@ def replay_train_fast(
     """
     rules = {"one_per_substate": one_per_substate, "proposer_only": proposer_only,
              "bootstrap_ignored": bootstrap_ignored}  # fmt: skip
-    epochs, k, reward, penalty = _check_run(epochs, rng, k, reward, penalty, rules)
-    states, targets = check_transitions(tables, transitions)
-    if not len(states):
-        raise ValueError("transitions is empty: there is nothing to replay")
+    checked = _check_run(tables, transitions, epochs, rng, k, reward, penalty, rules)
+    states, targets, epochs, k, reward, penalty = checked
     if not fast.HAVE_NUMBA or not isinstance(tables, GenreQTables) or states.shape[1] != HISTORY_LENGTH:  # fmt: skip
         if not fast.HAVE_NUMBA:
             warnings.warn("numba is not installed: using the readable replay_train", stacklevel=2)
-        return replay_train(tables, transitions, epochs, rng, reward, penalty, k, **rules)
+        return _replay_readable(tables, *checked, rng, rules)
     # Uniform draws per list: 2k for a merged list of k, 2 * 3 for one movie per sub-state.
     draws = 2 * HISTORY_LENGTH if one_per_substate else 2 * min(k, tables.n_items - 3)
     if rng is None or tables.epsilon == 0.0 or draws == 0:
