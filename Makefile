@@ -7,7 +7,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]*_*.ipynb))
 SOLUTIONS := $(sort $(wildcard notebooks/solutions/*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: help setup data lab test unit nbval lint notebooks benchmark benchmark-dask benchmark-deep benchmark-deep-tuning clean
+.PHONY: help setup data lab test unit nbval lint notebooks benchmark benchmark-dask benchmark-deep benchmark-deep-tuning benchmark-planning clean
 
 help:
 	@echo "make lab        set up (venv, package, data) and start JupyterLab on notebooks/"
@@ -16,6 +16,7 @@ help:
 	@echo "make benchmark  print speed and memory figures (make benchmark-dask: the Dask shards)"
 	@echo "make benchmark-deep  compile, training and scoring times and memory of the Q-networks"
 	@echo "make benchmark-deep-tuning  the validation search behind the Q-networks' defaults"
+	@echo "make benchmark-planning  notebook 11's sweeps of the discount gamma, with more seeds"
 
 # The virtual env and the package in editable mode, rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -71,6 +72,9 @@ benchmark-deep: data
 
 benchmark-deep-tuning: data
 	$(PY) benchmarks/deep_tuning.py
+
+benchmark-planning: data
+	$(PY) benchmarks/planning.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -55,6 +55,10 @@ class QNetworkAgent(Agent):
         Seeds the minibatch draws (the slates use the ``rng`` that :meth:`act` is given);
         a non-negative integer.
     name : str
+    gamma : float in [0, 1), optional
+        The discount of the online TD targets; None keeps the model's (``model.config.gamma``).
+        Starting several agents from one fitted model with different ``gamma`` isolates the
+        discount's effect online (on logs it cannot reorder a list: notebook 10).
 
     Raises
     ------
@@ -76,6 +80,7 @@ class QNetworkAgent(Agent):
         update_every: int = 4,
         seed: int = 0,
         name: str = "DQN",
+        gamma: float | None = None,
     ) -> None:
         # every argument is checked before anything is set
         if not isinstance(model, DQNRecommender):
@@ -96,10 +101,11 @@ class QNetworkAgent(Agent):
         update_every = checks.positive_int("update_every", update_every)
         seed = checks.count("seed", seed)
         name = checks.text("name", name)
+        config = model.config if gamma is None else model.config.with_(gamma=gamma)
         super().__init__(k)
         self.params = params
         self.target = self.params
-        self.config = model.config
+        self.config = config
         self.n_items = n_items
         self.epsilon, self.batch_size, self.update_every = epsilon, batch_size, update_every
         self.pad, self.learn_online, self.name = int(pad), learn_online, name

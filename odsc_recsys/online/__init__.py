@@ -25,12 +25,18 @@ Modules
 -------
 agents
     :class:`Agent` and the agents: random, popularity, any recommender, the oracle, Q-learning.
+exits
+    When sessions end, against satiation and rating, in MovieLens and the simulator.
+genre_agent
+    :class:`GenreChoiceAgent`: tabular Q-learning over which genre to show next.
 runner
     One session, sessions in a row, every agent in every setting (:func:`run_experiment`).
 statistics
     Per-seed values and t-intervals over seeds: summaries, paired differences, learning curves.
 validation
     The user split and the simulator set beside MovieLens (:func:`compare_with_movielens`).
+planning
+    The sweep of the discount gamma and paired differences against one baseline.
 plots
     Learning curves and the simulator check (the bar charts of :func:`summarise` tables are
     :func:`odsc_recsys.plotting.plot_metric_bars`).
@@ -48,6 +54,9 @@ from .agents import (
     SessionStep,
     observation_state,
 )
+from .exits import exit_rates, exit_slope, watch_events_movielens, watch_events_simulated
+from .genre_agent import GenreChoiceAgent
+from .planning import gamma_label, gamma_sweep, versus
 from .plots import agent_colors, plot_learning_curves, plot_simulator_check
 from .runner import (
     SESSION_METRICS,
@@ -72,6 +81,7 @@ from .validation import SimulatorCheck, compare_with_movielens, genre_repeat_rat
 __all__ = [
     "SESSION_METRICS",
     "Agent",
+    "GenreChoiceAgent",
     "OracleAgent",
     "PopularityAgent",
     "QLearningAgent",
@@ -83,6 +93,10 @@ __all__ = [
     "agent_colors",
     "compare_with_movielens",
     "evidence_table",
+    "exit_rates",
+    "exit_slope",
+    "gamma_label",
+    "gamma_sweep",
     "genre_repeat_rate",
     "lead_change",
     "learning_curves",
@@ -99,4 +113,7 @@ __all__ = [
     "simulate_log",
     "split_users",
     "summarise",
+    "versus",
+    "watch_events_movielens",
+    "watch_events_simulated",
 ]

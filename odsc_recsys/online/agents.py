@@ -102,14 +102,14 @@ class Agent:
         """
         # The step is handed on as given; these checks only refuse it.
         n = self.n_items if self.n_items is not None else np.iinfo(np.int64).max - 1
-        shown = _positions("slate", slate, n)
+        shown = movie_positions("slate", slate, n)
         if checks.integer("clicked", clicked, -1) >= 0 and clicked not in shown:
             raise ValueError(f"clicked must be -1 (no click) or a movie of the slate {shown}, "
                              f"got {clicked!r}")  # fmt: skip
         checks.real("reward", reward)
         checks.boolean("done", done)
-        _positions("observation", observation, n + 1)
-        _positions("next_observation", next_observation, n + 1)
+        movie_positions("observation", observation, n + 1)
+        movie_positions("next_observation", next_observation, n + 1)
         if self.learn_online:
             self.learn_step(SessionStep(observation, slate, clicked, reward, next_observation,
                                         done))  # fmt: skip
@@ -223,10 +223,10 @@ def observation_state(observation: np.ndarray, pad: int) -> tuple[int, ...]:
         integers in ``[0, pad]`` (a NaN or a negative index is not a movie).
     """
     pad = checks.positive_int("pad", pad)
-    return tuple(m for m in _positions("observation", observation, pad + 1) if m != pad)
+    return tuple(m for m in movie_positions("observation", observation, pad + 1) if m != pad)
 
 
-def _positions(name: str, values: Any, n: int) -> list[int]:
+def movie_positions(name: str, values: Any, n: int) -> list[int]:
     """``values`` as a list of ints in ``[0, n)``, else the ``ValueError`` of
     :func:`checks.indices`.
 
@@ -315,12 +315,12 @@ class QLearningAgent(Agent):
             raise ValueError(f"step must be a SessionStep, got {type(step).__name__}")
         clicked = checks.integer("clicked", step.clicked, -1)  # -2 or NaN is not "no click"
         # Online, a click is on the slate (the tables alone would append a missing one).
-        shown = _positions("slate", step.slate, self.n_items)
+        shown = movie_positions("slate", step.slate, self.n_items)
         if clicked >= 0 and clicked not in shown:
             raise ValueError(f"clicked must be -1 (no click) or a movie of the slate {shown}, "
                              f"got {clicked!r}")  # fmt: skip
         checks.real("reward", step.reward)
-        _positions("next_observation", step.next_observation, self.pad + 1)
+        movie_positions("next_observation", step.next_observation, self.pad + 1)
         state = observation_state(step.observation, self.pad)
         # A click (clicked >= 0) moves toward the next sub-state's value, no click keeps the
         # state (s' = s), leaving ends the episode: GenreQTables.update covers all three.

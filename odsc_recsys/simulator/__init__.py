@@ -23,14 +23,15 @@ The environment is :class:`MovieLensUserEnv`, registered as ``odsc_recsys/MovieL
 when this package is imported. Its class docstring gives the equations.
 
 Modules: :mod:`.user_model` (the population, :class:`UserModel`), :mod:`.estimation` (its fit
-on MovieLens ratings), :mod:`.clicks` (the cascade click model) and :mod:`.env` (the
-environment and its registration).
+on MovieLens ratings), :mod:`.clicks` (the cascade click model), :mod:`.env` (the
+environment and its registration) and :mod:`.worlds` (small hand-made worlds).
 """
 
 from .clicks import cascade_click_probabilities
 from .env import DRIFT_MODES, ENV_ID, HISTORY_LENGTH, MovieLensUserEnv
 from .estimation import genre_affinity
 from .user_model import UserModel, default_user_model
+from .worlds import genre_world
 
 __all__ = [
     "DRIFT_MODES",
@@ -41,4 +42,5 @@ __all__ = [
     "cascade_click_probabilities",
     "default_user_model",
     "genre_affinity",
+    "genre_world",
 ]

@@ -55,7 +55,13 @@ class MovieLensUserEnv(gym.Env):
 
     - satiation: ``s_{t+1} = lambda s_t + g~_clicked`` (just ``lambda s_t`` without a click);
     - interest (starts at 1): ``iota -= miss_cost`` without a click, else
-      ``iota = min(1, iota + click_gain + rating_gain * (rating - 3))``;
+      ``iota = min(1, iota + click_gain + rating_gain * (rating - 3) - beta_b <g~_i, s_t>)``
+      with ``beta_b = boredom`` and ``s_t`` the satiation *before* movie ``i`` was watched.
+      Boredom (off by default): a movie of genres the user has just been watching is still
+      clicked, but it wears the user out, so a recommender that keeps serving one genre
+      shortens the session. Satiation lowers the *attraction* of such a movie; boredom
+      charges its *cost* to the future, which only a recommender that looks ahead (gamma > 0)
+      can weigh;
     - taste drift, for both ``x`` and ``theta``. ``drift_mode="shift"``: the user gradually
       becomes someone else, another MovieLens user drawn at reset with taste ``theta*``:
       ``theta_t = m + sqrt(1 - rho_t) (theta_0 - m) + sqrt(rho_t) (theta* - m)`` with
@@ -114,6 +120,8 @@ class MovieLensUserEnv(gym.Env):
     - ``k`` (10): slate length.
     - ``drift`` (0.0), ``drift_mode`` ("shift"): taste drift per step (see above).
     - ``satiation`` (0.5), ``satiation_decay`` (0.7): ``beta_s`` and ``lambda``.
+    - ``boredom`` (0.0): ``beta_b``, the interest a watched movie costs per unit of satiation
+      of its genres (0 switches boredom off).
     - ``position_decay`` (1.0): exponent of the examination probability.
     - ``miss_cost`` (0.25), ``click_gain`` (0.1), ``rating_gain`` (0.1): interest dynamics.
     - ``leave_prob`` (0.02): chance of leaving after any step.
@@ -128,11 +136,14 @@ class MovieLensUserEnv(gym.Env):
       position-bias models", WSDM 2008 (the cascade model).
     - E. Ie et al., "RecSim: a configurable simulation platform for recommender systems",
       2019 (user choice, interest and satiation in simulated users).
+    - K. Kapoor, K. Subbian, J. Srivastava, P. Schrater, "Just in time recommendations:
+      modeling the dynamics of boredom in activity streams", WSDM 2015 (boredom).
     - F. M. Harper, J. A. Konstan, "The MovieLens datasets: history and context", ACM TiiS
       2015.
 
     ## Version History
-    - v0: Initial version.
+    - v0: Initial version; ``boredom`` added later, off by default (runs without it are
+      unchanged).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -145,6 +156,7 @@ class MovieLensUserEnv(gym.Env):
         drift_mode: str = "shift",
         satiation: float = 0.5,
         satiation_decay: float = 0.7,
+        boredom: float = 0.0,
         position_decay: float = 1.0,
         miss_cost: float = 0.25,
         click_gain: float = 0.1,
@@ -167,6 +179,7 @@ class MovieLensUserEnv(gym.Env):
         self.drift = checks.real("drift", drift, 0.0, 1.0 if drift_mode == "shift" else 10.0)
         self.satiation = checks.real("satiation", satiation, 0.0)
         self.satiation_decay = checks.real("satiation_decay", satiation_decay, 0.0, 1.0)
+        self.boredom = checks.real("boredom", boredom, 0.0)
         self.position_decay = checks.real("position_decay", position_decay, 0.0)
         self.miss_cost = checks.real("miss_cost", miss_cost, 0.0)
         self.click_gain = checks.real("click_gain", click_gain)
@@ -395,11 +408,14 @@ class MovieLensUserEnv(gym.Env):
         if pos < slate.size:
             clicked = int(slate[pos])
             rating = self._rate(clicked, float(noise[0]))
+            # Boredom: a movie of genres the user is already sated with is watched, but costs
+            # interest in proportion to that satiation (before this movie adds to it).
+            bored = self.boredom * float(self._gw[clicked] @ self._satiation)
             self._history.append(clicked)
             self._watched[clicked] = True
             self._fade_satiation(clicked)
             self._interest = min(
-                1.0, self._interest + self.click_gain + self.rating_gain * (rating - 3)
+                1.0, self._interest + self.click_gain + self.rating_gain * (rating - 3) - bored
             )
         else:
             pos = -1
