@@ -124,7 +124,7 @@ def test_mix_checks_its_policies_and_weight(policy):
             match=["b must be a StochasticPolicy", "RandomAgent"])  # fmt: skip
     rejects(lambda: mix("p", other, 0.5), match=["a must be a StochasticPolicy", "str"])
     rejects(lambda: mix(policy, UniformPolicy(5), 0.5),
-            match=["b must have the catalogue of a (8 movies)", "got 5 movies"])  # fmt: skip
+            match=["b.n_items must be a's catalogue size 8", "got 5"])  # fmt: skip
 
 
 HISTORIES = {

@@ -58,6 +58,7 @@ from .policies import (
     SoftmaxPolicy,
     StochasticPolicy,
     UniformPolicy,
+    checked_policy,
     draw,
     mix,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "SoftmaxPolicy",
     "StochasticPolicy",
     "UniformPolicy",
+    "checked_policy",
     "cumulative_weights",
     "doubly_robust",
     "draw",

@@ -45,7 +45,7 @@ import numpy as np
 from .. import checks
 from ..online import mean_interval
 from .logs import SessionLog
-from .policies import StochasticPolicy
+from .policies import StochasticPolicy, checked_policy
 
 __all__ = [
     "Estimate",
@@ -207,9 +207,7 @@ def target_terms(
         raise ValueError(f"log must be a SessionLog (from log_sessions), got {type(log).__name__}")
     r_hat = _check_reward_model(reward_model, log.n_items)
     if isinstance(target, StochasticPolicy):
-        if target.n_items != log.n_items:
-            raise ValueError(f"target.n_items must be the log's catalogue size {log.n_items}, "
-                             f"got {target.n_items!r}")  # fmt: skip
+        checked_policy("target", target, log.n_items, "the log's")
         pi, v = np.empty(log.n_steps), np.empty(log.n_steps)
         block = 4096  # bounds the memory of one block of distributions
         for start in range(0, log.n_steps, block):

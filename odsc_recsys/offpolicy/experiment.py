@@ -27,7 +27,7 @@ from .estimators import (
     snips,
 )
 from .logs import SessionLog
-from .policies import StochasticPolicy
+from .policies import StochasticPolicy, checked_policy
 
 __all__ = ["ESTIMATORS", "OPE_COLUMNS", "ope_experiment", "summarise_ope"]
 
@@ -60,12 +60,7 @@ def _check_targets(targets: Mapping[str, StochasticPolicy], n_items: int) -> Non
                          f"{checks.short_repr(targets)}")  # fmt: skip
     for name, policy in targets.items():
         checks.text("a target's name", name)
-        if not isinstance(policy, StochasticPolicy):
-            raise ValueError(f"targets[{name!r}] must be a StochasticPolicy (e.g. "
-                             f"SoftmaxPolicy), got {type(policy).__name__}")  # fmt: skip
-        if policy.n_items != n_items:
-            raise ValueError(f"targets[{name!r}].n_items must be the log's catalogue size "
-                             f"{n_items}, got {policy.n_items!r}")  # fmt: skip
+        checked_policy(f"targets[{name!r}]", policy, n_items, "the log's")
 
 
 def _check_estimators(estimators: Iterable[str]) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 from .. import checks
 from ..online import mean_interval, run_sessions, session_seeds
 from ..simulator import MovieLensUserEnv
-from .policies import StochasticPolicy, draw
+from .policies import StochasticPolicy, checked_policy, draw
 
 __all__ = ["SessionLog", "log_sessions", "true_value"]
 
@@ -136,12 +136,7 @@ def _check_env_policy(env: object, policy: object, name: str) -> None:
     if not isinstance(env, MovieLensUserEnv):
         raise ValueError(f"env must be a MovieLensUserEnv (for a gym.make environment, pass "
                          f"env.unwrapped), got {type(env).__name__}")  # fmt: skip
-    if not isinstance(policy, StochasticPolicy):
-        raise ValueError(f"{name} must be a StochasticPolicy (e.g. SoftmaxPolicy), got "
-                         f"{type(policy).__name__}")  # fmt: skip
-    if policy.n_items != env.n_items:
-        raise ValueError(f"{name}.n_items must be the environment's catalogue size "
-                         f"{env.n_items}, got {policy.n_items!r}")  # fmt: skip
+    checked_policy(name, policy, env.n_items, "the environment's")
 
 
 def log_sessions(

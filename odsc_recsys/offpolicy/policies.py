@@ -267,6 +267,27 @@ class SoftmaxPolicy(StochasticPolicy):
         return _softmax_rows(scores, _eligible_mask(hists, self.n_items), self.temperature)
 
 
+def checked_policy(
+    label: str, policy: object, n_items: int | None = None, whose: str = "the"
+) -> StochasticPolicy:
+    """``policy`` if it is a :class:`StochasticPolicy` (of ``n_items`` movies when given).
+
+    Raises
+    ------
+    ValueError
+        ``"<label> must be a StochasticPolicy ..."`` for anything else, and
+        ``"<label>.n_items must be <whose> catalogue size <n_items>, got ..."`` for a policy
+        of another catalogue.
+    """
+    if not isinstance(policy, StochasticPolicy):
+        raise ValueError(f"{label} must be a StochasticPolicy (e.g. SoftmaxPolicy), got "
+                         f"{type(policy).__name__}")  # fmt: skip
+    if n_items is not None and policy.n_items != n_items:
+        raise ValueError(f"{label}.n_items must be {whose} catalogue size {n_items}, got "
+                         f"{policy.n_items!r}")  # fmt: skip
+    return policy
+
+
 class MixturePolicy(StochasticPolicy):
     """``(1 - weight) p_a + weight p_b``: draw from ``b`` with probability ``weight``.
 
@@ -277,13 +298,8 @@ class MixturePolicy(StochasticPolicy):
     def __init__(
         self, a: StochasticPolicy, b: StochasticPolicy, weight: float, name: str | None = None
     ) -> None:
-        for label, policy in (("a", a), ("b", b)):
-            if not isinstance(policy, StochasticPolicy):
-                raise ValueError(f"{label} must be a StochasticPolicy (e.g. SoftmaxPolicy), got "
-                                 f"{type(policy).__name__}")  # fmt: skip
-        if a.n_items != b.n_items:
-            raise ValueError(f"b must have the catalogue of a ({a.n_items} movies), got "
-                             f"{b.n_items} movies")  # fmt: skip
+        checked_policy("a", a)
+        checked_policy("b", b, a.n_items, "a's")
         weight = checks.probability("weight", weight)
         super().__init__(a.n_items, f"{a.name} + {weight:g} {b.name}" if name is None else name)
         self.a, self.b, self.weight = a, b, weight
