@@ -194,3 +194,14 @@ def test_plot_ope_needs_the_summary_and_every_truth():
     rejects(lambda: plot_ope(summary, {"T=1": float("nan")}), match="truth['T=1'] must be")
     rejects(lambda: plot_ope(summary.reset_index(), {"T=1": 1.0}),
             match="summary must be summarise_ope's table")  # fmt: skip
+
+
+def test_run_oracle_needs_environments_and_a_name(world):
+    from odsc_recsys.online import run_oracle
+
+    env = MovieLensUserEnv(world, k=1, n_start=0)
+    rejects(lambda: run_oracle({}, [0], 2), match="envs must be a non-empty mapping")
+    rejects(lambda: run_oracle({"w": "env"}, [0], 2), match=["MovieLensUserEnv", "str"])
+    rejects(lambda: run_oracle({"w": env}, [0], 2, name=""), match="name must be",
+            unchanged=[env])  # fmt: skip
+    rejects(lambda: run_oracle({"w": env}, [0], 0), match="n_sessions must be", unchanged=[env])

@@ -280,3 +280,17 @@ def test_plot_ope_draws_one_panel_per_target_against_its_truth():
     assert [line.get_ydata()[0] for line in dashed] == [4.0]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["true value", "IPS", "SNIPS"]
     plt.close(fig)
+
+
+def test_run_oracle_gives_each_setting_the_oracle_of_its_own_environment():
+    from odsc_recsys.online import OracleAgent, run_experiment, run_oracle
+
+    model = genre_world({"A": 1.5, "B": 0.0}, movies_per_genre=4, n_users=3)
+    envs = {"off": MovieLensUserEnv(model, k=1, n_start=0),
+            "on": MovieLensUserEnv(model, k=1, n_start=0, boredom=0.5)}  # fmt: skip
+    got = run_oracle(envs, seeds=[0, 1], n_sessions=3, start=2, name="oracle")
+    for label, env in envs.items():
+        want = run_experiment({label: env}, {"oracle": lambda seed, e=env: OracleAgent(e, k=1)},
+                              [0, 1], 3, start=2)  # fmt: skip
+        pd.testing.assert_frame_equal(got[got.setting == label].reset_index(drop=True), want)
+    assert got.groupby("setting").reward.mean()["on"] < got.groupby("setting").reward.mean()["off"]

@@ -45,7 +45,7 @@ import numpy as np
 from .. import checks
 from ..online import mean_interval
 from .logs import SessionLog
-from .policies import StochasticPolicy, checked_policy
+from .policies import PROBABILITY_BLOCK, StochasticPolicy, checked_policy
 
 __all__ = [
     "Estimate",
@@ -209,9 +209,9 @@ def target_terms(
     if isinstance(target, StochasticPolicy):
         checked_policy("target", target, log.n_items, "the log's")
         pi, v = np.empty(log.n_steps), np.empty(log.n_steps)
-        block = 4096  # bounds the memory of one block of distributions
-        for start in range(0, log.n_steps, block):
-            part = slice(start, start + block)
+        # one block of distributions at a time: two numbers per step are all that is kept
+        for start in range(0, log.n_steps, PROBABILITY_BLOCK):
+            part = slice(start, start + PROBABILITY_BLOCK)
             probs = target.probabilities_many(log.history[part])
             pi[part] = probs[np.arange(len(probs)), log.action[part]]
             v[part] = probs @ r_hat if r_hat is not None else 0.0

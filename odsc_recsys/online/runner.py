@@ -16,12 +16,13 @@ import pandas as pd
 
 from .. import checks
 from ..simulator import MovieLensUserEnv
-from .agents import Agent
+from .agents import Agent, OracleAgent
 
 __all__ = [
     "SESSION_METRICS",
     "SessionResult",
     "run_experiment",
+    "run_oracle",
     "run_session",
     "run_sessions",
     "session_seeds",
@@ -345,6 +346,44 @@ def run_experiment(
                 df.insert(0, "setting", label)
                 frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def run_oracle(
+    envs: Mapping[str, MovieLensUserEnv],
+    seeds: Iterable[int],
+    n_sessions: int,
+    start: int = 0,
+    name: str = "Oracle",
+) -> pd.DataFrame:
+    """:class:`OracleAgent` in every setting, for every seed: the rows of :func:`run_experiment`.
+
+    The oracle reads the true attraction of the environment it acts in, so each setting gets
+    an oracle of its own environment (a factory of :func:`run_experiment` sees only the seed);
+    its slates are as long as that environment's.
+
+    Raises
+    ------
+    ValueError
+        If ``envs`` is not a non-empty mapping of environments, ``name`` is empty, or
+        :func:`run_experiment` refuses the rest.
+    """
+    name = checks.text("name", name)
+    if not isinstance(envs, Mapping) or not envs:
+        raise ValueError(f"envs must be a non-empty mapping label -> environment, got "
+                         f"{checks.short_repr(envs)}")  # fmt: skip
+    frames = [
+        run_experiment({label: env}, {name: _oracle_of(env)}, seeds, n_sessions, start=start)
+        for label, env in envs.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _oracle_of(env: MovieLensUserEnv) -> Callable[[int], Agent]:
+    """``seed -> OracleAgent(env, k=env.k)``, with ``env`` bound now (not at call time)."""
+    if not isinstance(env, MovieLensUserEnv):
+        raise ValueError(f"envs must hold MovieLensUserEnv environments, got "
+                         f"{type(env).__name__}")  # fmt: skip
+    return lambda seed: OracleAgent(env, k=env.k)
 
 
 def _check_players(env: object, agent: object) -> None:

@@ -410,7 +410,9 @@ class MovieLensUserEnv(gym.Env):
             rating = self._rate(clicked, float(noise[0]))
             # Boredom: a movie of genres the user is already sated with is watched, but costs
             # interest in proportion to that satiation (before this movie adds to it).
-            bored = self.boredom * float(self._gw[clicked] @ self._satiation)
+            bored = 0.0
+            if self.boredom:  # off by default: no product on the hot path
+                bored = self.boredom * float(self._gw[clicked] @ self._satiation)
             self._history.append(clicked)
             self._watched[clicked] = True
             self._fade_satiation(clicked)
